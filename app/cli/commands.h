@@ -1,0 +1,12 @@
+#pragma once
+// The subcommands of corral-cli. Each returns the process exit code and prints errors itself.
+#include "arguments.h"
+
+namespace corral::cli {
+
+// Exit codes: 0 success, 1 the work failed, 2 the command line was wrong, 130 cancelled.
+int report_failure(const Error& error);
+
+int run_cluster(Arguments& arguments);
+
+}  // namespace corral::cli

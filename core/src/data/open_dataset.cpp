@@ -1,0 +1,84 @@
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+#include "data/packed_dataset.h"
+
+namespace corral {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::pair<std::string_view, std::string_view> split_scheme(std::string_view spec) {
+    const auto colon = spec.find(':');
+    if (colon == std::string_view::npos) return {{}, spec};
+    return {spec.substr(0, colon), spec.substr(colon + 1)};
+}
+
+Expected<std::unique_ptr<Dataset>> open_path(const fs::path& path, bool fine_labels, const DatasetOptions& options,
+                                             const JobContext& job) {
+    std::error_code error;
+    if (!fs::exists(path, error)) return make_error(ErrorCode::not_found, path.string() + ": no such file or folder");
+    if (fs::is_regular_file(path, error)) return detail::open_idx(path, {}, path.filename().string());
+    if (detail::folder_has_idx(path)) return detail::open_idx_folder(path, "");
+    if (detail::folder_has_cifar(path)) return detail::open_cifar_folder(path, fine_labels);
+    return detail::open_image_folder(path, options, job);
+}
+
+Expected<std::unique_ptr<Dataset>> open_unlimited(std::string_view spec, const DatasetOptions& options,
+                                                  const JobContext& job) {
+    auto [scheme, rest] = split_scheme(spec);
+    if (scheme == "fashion-mnist" || spec == "fashion-mnist") {
+        auto folder = find_fashion_mnist();
+        if (!folder) {
+            return make_error(ErrorCode::not_found,
+                              "Fashion-MNIST is not installed: run scripts/install-deps.sh "
+                              "(Debian package dataset-fashion-mnist)");
+        }
+        auto dataset = detail::open_idx_folder(*folder, spec == "fashion-mnist" ? "" : rest);
+        return dataset;
+    }
+    if (scheme == "idx") {
+        const std::string value(rest);
+        const auto comma = value.find(',');
+        if (comma != std::string::npos) {
+            return detail::open_idx(value.substr(0, comma), value.substr(comma + 1), fs::path(value.substr(0, comma)).filename());
+        }
+        if (fs::is_directory(value)) return detail::open_idx_folder(value, "");
+        return detail::open_idx(value, {}, fs::path(value).filename());
+    }
+    if (scheme == "cifar") return detail::open_cifar_folder(fs::path(rest), false);
+    if (scheme == "cifar100-fine") return detail::open_cifar_folder(fs::path(rest), true);
+    if (scheme == "folder") return detail::open_image_folder(fs::path(rest), options, job);
+    if (spec.empty()) return make_error(ErrorCode::invalid_argument, "empty dataset spec");
+    // No known scheme: a path (which may itself contain a colon).
+    return open_path(fs::path(spec), false, options, job);
+}
+
+}  // namespace
+
+std::optional<fs::path> find_fashion_mnist() {
+    if (const char* override_path = std::getenv("CORRAL_FASHION_MNIST_DIR")) {
+        if (detail::folder_has_idx(override_path)) return fs::path(override_path);
+    }
+    for (const char* candidate : {"/usr/share/datasets/fashion-mnist", "/usr/share/fashion-mnist"}) {
+        if (detail::folder_has_idx(candidate)) return fs::path(candidate);
+    }
+    return std::nullopt;
+}
+
+Expected<std::unique_ptr<Dataset>> open_dataset(std::string_view spec, const DatasetOptions& options,
+                                                const JobContext& job) {
+    auto dataset = open_unlimited(spec, options, job);
+    if (!dataset || options.limit <= 0 || (*dataset)->size() <= options.limit) return dataset;
+    auto* packed = dynamic_cast<detail::PackedDataset*>(dataset->get());
+    if (packed) {
+        std::vector<std::int64_t> kept;
+        const double stride = static_cast<double>(packed->size()) / options.limit;
+        for (std::int64_t k = 0; k < options.limit; ++k) kept.push_back(static_cast<std::int64_t>(k * stride));
+        packed->keep(kept);
+    }
+    return dataset;
+}
+
+}  // namespace corral

@@ -1,0 +1,38 @@
+#include <charconv>
+#include <string>
+
+#include "corral/core/encoder.h"
+#include "encoders/pixel_encoder.h"
+
+namespace corral {
+namespace {
+
+Expected<int> parse_positive(std::string_view text, std::string_view what) {
+    int value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || value <= 0) {
+        return make_error(ErrorCode::invalid_argument, "bad " + std::string(what) + " '" + std::string(text) + "'");
+    }
+    return value;
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<ImageEncoder>> create_image_encoder(std::string_view spec) {
+    const auto colon = spec.find(':');
+    const std::string_view name = spec.substr(0, colon);
+    const std::string_view argument = colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
+    if (name == "pixels") {
+        int side = 0;
+        if (!argument.empty()) {
+            auto parsed = parse_positive(argument, "image side");
+            if (!parsed) return parsed.error();
+            side = *parsed;
+        }
+        return std::unique_ptr<ImageEncoder>(std::make_unique<detail::PixelEncoder>(side));
+    }
+    return make_error(ErrorCode::invalid_argument,
+                      "unknown encoder '" + std::string(spec) + "' (known: pixels[:SIDE])");
+}
+
+}  // namespace corral

@@ -1,0 +1,22 @@
+#pragma once
+// Private to core: decoding dataset images into one uint8 tensor for encoders.
+#include <torch/torch.h>
+
+#include "corral/core/dataset.h"
+
+namespace corral::detail {
+
+struct ImageGeometry {
+    int side = 32;     // output images are side x side
+    int channels = 3;  // 1 (grey) or 3 (RGB)
+};
+
+// The geometry a dataset's first image suggests: its own size when small (<= 48 px), else 32 px.
+Expected<ImageGeometry> native_geometry(const Dataset& dataset);
+
+// uint8 [count, channels, side, side] for items [begin, begin + count), resized with area
+// interpolation (downscale) or bilinear (upscale), decoded on all cores.
+Expected<torch::Tensor> load_image_batch(const Dataset& dataset, std::int64_t begin, std::int64_t count,
+                                         const ImageGeometry& geometry, const JobContext& job);
+
+}  // namespace corral::detail
