@@ -2,7 +2,11 @@
 if(CORRAL_USE_CCACHE)
   find_program(CORRAL_CCACHE ccache)
   if(CORRAL_CCACHE)
-    set(CMAKE_CXX_COMPILER_LAUNCHER "${CORRAL_CCACHE}")
+    # base_dir makes paths relative so that checkouts in other folders share cache entries;
+    # the sloppiness settings let precompiled headers be cached at all.
+    set(CMAKE_CXX_COMPILER_LAUNCHER
+        ${CMAKE_COMMAND} -E env CCACHE_BASEDIR=${CMAKE_SOURCE_DIR}
+        CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime ${CORRAL_CCACHE})
   endif()
 endif()
 
