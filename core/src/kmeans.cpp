@@ -60,19 +60,17 @@ torch::Tensor seed_centres(const torch::Tensor& points, const torch::Tensor& poi
         } else {
             for (int t = 0; t < trials; ++t) candidates.push_back(sample_weighted(cumulative, rng));
         }
-        double best_potential = std::numeric_limits<double>::infinity();
-        torch::Tensor best_closest;
-        std::int64_t best_candidate = candidates[0];
-        for (auto candidate : candidates) {
-            auto distance = assign(points, point_norms, points.index({candidate}).unsqueeze(0)).distances;
-            auto merged = torch::minimum(closest, distance);
-            const double potential = merged.sum().item<double>();
-            if (potential < best_potential) {
-                best_potential = potential;
-                best_closest = merged;
-                best_candidate = candidate;
-            }
-        }
+        // All candidates in one GEMM: one pass over the points instead of one per candidate.
+        auto candidate_index = torch::tensor(candidates, torch::TensorOptions().dtype(torch::kInt64).device(points.device()));
+        auto candidate_points = points.index({candidate_index});
+        auto distances = torch::addmm(point_norms.unsqueeze(1) + point_norms.index({candidate_index}).unsqueeze(0), points,
+                                      candidate_points.t(), 1.0, -2.0)
+                             .clamp_min_(0);
+        auto merged = torch::minimum(closest.unsqueeze(1), distances);
+        auto potentials = merged.to(torch::kFloat64).sum(0);
+        const std::int64_t best = potentials.argmin().item<std::int64_t>();
+        const std::int64_t best_candidate = candidates[static_cast<std::size_t>(best)];
+        auto best_closest = merged.select(1, best).contiguous();
         chosen.push_back(best_candidate);
         closest = best_closest;
     }
