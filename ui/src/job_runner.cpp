@@ -1,0 +1,79 @@
+#include "job_runner.h"
+
+#include <QMetaObject>
+#include <QRunnable>
+
+namespace corral::ui {
+
+JobRunner::JobRunner(QObject* parent) : QObject(parent) {
+    // Two workers: one long job (encoding, training) and one short one (k-means, selection) can
+    // overlap; torch parallelises inside each.
+    pool_.setMaxThreadCount(2);
+}
+
+JobRunner::~JobRunner() {
+    cancel_all();
+    pool_.waitForDone();
+}
+
+int JobRunner::start(const QString& title, std::function<void(const JobContext&)> work, QObject* receiver,
+                     std::function<void()> done) {
+    const int id = next_id_++;
+    auto job = std::make_shared<RunningJob>();
+    job->title = title;
+    job->clock.start();
+    jobs_.insert(id, job);
+    QPointer<JobRunner> self(this);
+    QPointer<QObject> target(receiver);
+    auto report = [self, id](double fraction, std::string_view message) {
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, id, fraction, text = QString::fromUtf8(message.data(), static_cast<int>(message.size()))] {
+                if (self) self->on_progress(id, fraction, text);
+            },
+            Qt::QueuedConnection);
+    };
+    JobContext context(job->stop.get_token(), report);
+    pool_.start([self, id, context, target, work = std::move(work), done = std::move(done)] {
+        work(context);
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, id, target, done] {
+                if (target && done) done();
+                if (self) self->on_finished(id);
+            },
+            Qt::QueuedConnection);
+    });
+    Q_EMIT job_started(id, title);
+    return id;
+}
+
+void JobRunner::on_progress(int id, double fraction, const QString& message) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) return;
+    RunningJob& job = **it;
+    const qint64 now_ms = job.clock.elapsed();
+    // At most ~20 updates a second reach the widgets, however often the job reports.
+    if (now_ms - job.last_report_ms < 50 && fraction < 1.0) return;
+    job.last_report_ms = now_ms;
+    double remaining = -1.0;
+    if (fraction > 0.02 && now_ms > 500) remaining = (now_ms / 1000.0) * (1.0 - fraction) / fraction;
+    Q_EMIT job_progress(id, fraction, message, remaining);
+}
+
+void JobRunner::on_finished(int id) {
+    jobs_.remove(id);
+    Q_EMIT job_finished(id);
+}
+
+void JobRunner::cancel(int id) {
+    if (auto it = jobs_.find(id); it != jobs_.end()) (*it)->stop.request_stop();
+}
+
+void JobRunner::cancel_all() {
+    for (auto& job : jobs_) job->stop.request_stop();
+}
+
+void JobRunner::wait_for_all() { pool_.waitForDone(); }
+
+}  // namespace corral::ui

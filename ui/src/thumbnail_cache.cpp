@@ -1,0 +1,65 @@
+#include "thumbnail_cache.h"
+
+#include <QMetaObject>
+#include <QPointer>
+
+#include <climits>
+
+namespace corral::ui {
+
+QImage to_qimage(const Image& image) {
+    if (image.empty()) return {};
+    const QImage::Format format = image.channels == 1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888;
+    const QImage view(image.pixels.data(), image.width, image.height, image.width * image.channels, format);
+    return view.copy();
+}
+
+ThumbnailCache::ThumbnailCache(std::shared_ptr<const Dataset> dataset, int side_px, QObject* parent)
+    : QObject(parent), dataset_(std::move(dataset)), side_px_(side_px) {
+    cache_.setMaxCost(64 * 1024 * 1024);  // bytes of thumbnails kept
+    pool_.setMaxThreadCount(2);
+}
+
+ThumbnailCache::~ThumbnailCache() {
+    pool_.clear();
+    pool_.waitForDone();
+}
+
+QImage ThumbnailCache::thumbnail(qint64 index) {
+    if (const QImage* cached = cache_.object(index)) return *cached;
+    if (pending_.contains(index) || index < 0 || index >= dataset_->size()) return {};
+    pending_.insert(index);
+    QPointer<ThumbnailCache> self(this);
+    auto dataset = dataset_;
+    const int side = side_px_;
+    // Increasing priority: the most recently requested (visible) thumbnails are decoded first.
+    const int priority = next_priority_ < INT_MAX ? ++next_priority_ : INT_MAX;
+    pool_.start(
+        [self, dataset, side, index] {
+            QImage thumbnail;
+            if (auto image = dataset->load_image(index)) {
+                thumbnail = to_qimage(*image).scaled(side, side, Qt::KeepAspectRatio,
+                                                     image->width > side ? Qt::SmoothTransformation
+                                                                         : Qt::FastTransformation);
+            }
+            QMetaObject::invokeMethod(
+                self.data(), [self, index, thumbnail] { if (self) self->on_loaded(index, thumbnail); },
+                Qt::QueuedConnection);
+        },
+        priority);
+    return {};
+}
+
+void ThumbnailCache::on_loaded(qint64 index, const QImage& image) {
+    pending_.remove(index);
+    if (image.isNull()) return;  // unreadable now (file vanished): the view keeps its placeholder
+    cache_.insert(index, new QImage(image), static_cast<int>(image.sizeInBytes()));
+    Q_EMIT thumbnail_ready(index);
+}
+
+QImage ThumbnailCache::full_image(qint64 index) const {
+    auto image = dataset_->load_image(index);
+    return image ? to_qimage(*image) : QImage();
+}
+
+}  // namespace corral::ui

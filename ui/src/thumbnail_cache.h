@@ -1,0 +1,47 @@
+#pragma once
+// Thumbnails of dataset images, decoded on background threads and kept in a bounded cache.
+// thumbnail() never blocks: it returns a null image and schedules the load, then
+// thumbnail_ready(index) is emitted on the UI thread. The newest requests load first, so the
+// images on screen come in before ones scrolled past.
+#include <QCache>
+#include <QImage>
+#include <QObject>
+#include <QSet>
+#include <QThreadPool>
+
+#include <memory>
+
+#include "corral/core/dataset.h"
+
+namespace corral::ui {
+
+// A decoded core image as a QImage (grey or RGB), deep-copied.
+QImage to_qimage(const Image& image);
+
+class ThumbnailCache : public QObject {
+    Q_OBJECT
+public:
+    ThumbnailCache(std::shared_ptr<const Dataset> dataset, int side_px, QObject* parent = nullptr);
+    ~ThumbnailCache() override;
+
+    QImage thumbnail(qint64 index);
+    // Full-size image, decoded on the calling thread (for the one large view).
+    QImage full_image(qint64 index) const;
+    int side_px() const { return side_px_; }
+    const Dataset& dataset() const { return *dataset_; }
+
+Q_SIGNALS:
+    void thumbnail_ready(qint64 index);
+
+private:
+    void on_loaded(qint64 index, const QImage& image);
+
+    std::shared_ptr<const Dataset> dataset_;
+    int side_px_;
+    QCache<qint64, QImage> cache_;
+    QSet<qint64> pending_;
+    QThreadPool pool_;
+    int next_priority_ = 0;
+};
+
+}  // namespace corral::ui
