@@ -1,7 +1,11 @@
 #include "store/sqlite_database.h"
 
+#include <sys/resource.h>
+#include <sys/statvfs.h>
+
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace corral::store {
 
@@ -119,6 +123,26 @@ Expected<std::int64_t> Database::query_integer(std::string_view sql) {
 
 std::int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(handle_); }
 
+namespace {
+
+// SQLite reports ENOSPC as SQLITE_FULL, but a write refused for a file-size limit (EFBIG) or a
+// quota as a plain write error, and does not always keep the errno. A failed write while space
+// or the size limit is exhausted is, for the user, a full disk.
+bool space_exhausted(int extended_code, const std::string& database_path) {
+    if (extended_code != SQLITE_IOERR_WRITE && extended_code != SQLITE_IOERR_TRUNCATE &&
+        extended_code != SQLITE_IOERR_SHMSIZE && extended_code != SQLITE_IOERR_FSYNC) {
+        return false;
+    }
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) return true;
+    struct statvfs space {};
+    const std::string folder = std::filesystem::path(database_path).parent_path().string();
+    return ::statvfs(folder.empty() ? "." : folder.c_str(), &space) == 0 &&
+           static_cast<unsigned long long>(space.f_bavail) * space.f_frsize < (1ull << 20);
+}
+
+}  // namespace
+
 Error Database::error_from(int code, std::string_view operation) const {
     const int primary = code & 0xff;
     const int system_errno = handle_ ? sqlite3_system_errno(handle_) : 0;
@@ -128,7 +152,8 @@ Error Database::error_from(int code, std::string_view operation) const {
     const std::string where = path_ + ": ";
     // The OS error decides first: SQLite reports a write refused by a file-size limit as a
     // plain I/O error, but for the user it is the same as a full disk.
-    if (primary == SQLITE_FULL || system_errno == ENOSPC || system_errno == EFBIG || system_errno == EDQUOT) {
+    if (primary == SQLITE_FULL || system_errno == ENOSPC || system_errno == EFBIG || system_errno == EDQUOT ||
+        space_exhausted(code, path_)) {
         return make_error(ErrorCode::disk_full,
                           where + "the disk is full; the last change was not saved, earlier work is intact (" +
                               detail + ")");
