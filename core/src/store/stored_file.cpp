@@ -63,7 +63,8 @@ Status write_all(int fd, std::span<const std::byte> bytes, const fs::path& path)
     return ok();
 }
 
-Status sync_folder(const fs::path& folder) {
+Status sync_folder(const fs::path& given) {
+    const fs::path folder = given.empty() ? fs::path(".") : given;
     FileDescriptor fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() < 0) return error_from_errno(errno, folder, "open folder");
     if (::fsync(fd.get()) != 0 && errno != EINVAL) return error_from_errno(errno, folder, "fsync folder");
