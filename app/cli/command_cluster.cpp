@@ -1,4 +1,6 @@
-// corral-cli cluster: encode a dataset and cluster it with k-means; print metrics.
+// corral-cli cluster: encode a dataset and cluster it with k-means; print metrics. With
+// --project, the dataset, the features (reused on the next run) and the clustering (as the
+// current one) are saved in the project, so the work continues in the GUI.
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -10,6 +12,8 @@
 #include "corral/core/encoder.h"
 #include "corral/core/kmeans.h"
 #include "corral/core/metrics.h"
+#include "corral/core/project.h"
+#include "project_support.h"
 
 namespace corral::cli {
 
@@ -22,6 +26,8 @@ int run_cluster(Arguments& arguments) {
     auto limit = arguments.integer_or("limit", 0);
     const std::string metric = arguments.text_or("metric", "euclidean");
     const bool as_json = arguments.flag("json");
+    const auto project_path = arguments.text("project");
+    const auto clustering_name = arguments.text("name");
     for (const auto* parsed : {&clusters, &restarts, &seed, &limit}) {
         if (!*parsed) return report_failure(parsed->error());
     }
@@ -41,9 +47,20 @@ int run_cluster(Arguments& arguments) {
     }
     auto encoder = create_image_encoder(encoder_spec);
     if (!encoder) return report_failure(encoder.error());
+    std::unique_ptr<Project> project;
+    if (project_path) {
+        auto opened = Project::open_or_create(*project_path);
+        if (!opened) return report_failure(opened.error());
+        project = std::move(*opened);
+        if (auto registered = register_dataset(*project, data_spec, *limit, **dataset, progress.job()); !registered) {
+            return report_failure(registered.error());
+        }
+    }
 
     Stopwatch stage;
-    auto features = (*encoder)->encode(**dataset, progress.job());
+    bool features_reused = false;
+    auto features = project ? cached_features(*project, **encoder, **dataset, progress.job(), features_reused)
+                            : (*encoder)->encode(**dataset, progress.job());
     if (!features) return report_failure(features.error());
     const double encode_ms = stage.elapsed_ms();
 
@@ -57,6 +74,16 @@ int run_cluster(Arguments& arguments) {
     if (!result) return report_failure(result.error());
     const double cluster_ms = stage.elapsed_ms();
     progress.finish();
+    std::string saved_as;
+    if (project) {
+        saved_as = clustering_name.value_or("kmeans-" + std::to_string(params.clusters));
+        const nlohmann::json parameters = {{"clusters", params.clusters}, {"restarts", params.restarts},
+                                           {"seed", params.seed}, {"metric", metric}, {"inertia", result->inertia}};
+        auto saved = project->save_clustering(
+            {0, saved_as, "kmeans", parameters.dump(), (*encoder)->id(), params.clusters, result->assignment, {}, ""});
+        if (!saved) return report_failure(saved.error());
+        if (auto current = project->set_current_clustering(*saved); !current) return report_failure(current.error());
+    }
 
     nlohmann::json output = {
         {"dataset", (*dataset)->description()},
@@ -66,8 +93,10 @@ int run_cluster(Arguments& arguments) {
         {"feature_dimension", features->cols()},
         {"clusters", params.clusters},
         {"inertia", result->inertia},
+        {"features_reused", features_reused},
         {"timing_ms", {{"encode", encode_ms}, {"cluster", cluster_ms}, {"total", total.elapsed_ms()}}},
     };
+    if (project) output["project"] = {{"path", project->folder().string()}, {"clustering", saved_as}};
     if ((*dataset)->has_ground_truth()) {
         const auto scores = score_clustering((*dataset)->labels(), result->assignment);
         output["metrics"] = {{"nmi", scores.nmi}, {"acc", scores.acc}, {"ari", scores.ari}, {"ri", scores.ri}};
@@ -83,7 +112,9 @@ int run_cluster(Arguments& arguments) {
             std::printf("NMI %.4f  ACC %.4f  ARI %.4f  RI %.4f\n", m["nmi"].get<double>(), m["acc"].get<double>(),
                         m["ari"].get<double>(), m["ri"].get<double>());
         }
-        std::printf("encode %.1f s, cluster %.1f s\n", encode_ms / 1000, cluster_ms / 1000);
+        std::printf("encode %.1f s%s, cluster %.1f s\n", encode_ms / 1000, features_reused ? " (cached)" : "",
+                    cluster_ms / 1000);
+        if (project) std::printf("saved as clustering '%s' in %s\n", saved_as.c_str(), project->folder().c_str());
     }
     return 0;
 }

@@ -8,5 +8,7 @@ namespace corral::cli {
 int report_failure(const Error& error);
 
 int run_cluster(Arguments& arguments);
+int run_export(Arguments& arguments);  // --project P --format csv|json|folder --out PATH
+int run_info(Arguments& arguments);    // --project P [--verify]
 
 }  // namespace corral::cli

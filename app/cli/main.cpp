@@ -23,6 +23,8 @@ struct Command {
 const std::map<std::string, Command>& commands() {
     static const std::map<std::string, Command> table = {
         {"cluster", {run_cluster, {"json"}, "encode a dataset and cluster it with k-means; print NMI/ACC/ARI/RI"}},
+        {"export", {run_export, {"json", "copy"}, "write a project's clustering as csv, json or a folder tree"}},
+        {"info", {run_info, {"json", "verify"}, "summarise a project and check its images and database"}},
     };
     return table;
 }
@@ -41,6 +43,7 @@ void print_usage() {
                  "  --encoder NAME   pixels[:SIDE]\n"
                  "  --limit N        use at most N images (an even sample)\n"
                  "  --threads N      compute threads (default: all cores)\n"
+                 "  --project PATH   a project folder (NAME.corral) to read and write\n"
                  "  --json           machine-readable output\n"
                  "\nexample: corral-cli cluster --data fashion-mnist --encoder pixels --clusters 10 --json\n";
 }

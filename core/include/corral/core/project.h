@@ -1,0 +1,120 @@
+#pragma once
+// A Corral project: the folder NAME.corral/ holding project.sqlite (WAL), embeddings/,
+// checkpoints/ and maps/. A Project holds an exclusive lock on the folder for its lifetime, so
+// a second process (or a second Project in this one) gets ErrorCode::busy. Every write method
+// returns only after its transaction is durably committed; on failure nothing was changed.
+// Methods are safe to call from several threads. Errors: disk_full, corrupt_data, io_error
+// (read-only folder), busy, version_too_new (a project from a newer Corral is never written to).
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "corral/core/dataset.h"
+#include "corral/core/expected.h"
+#include "corral/core/job.h"
+#include "corral/core/matrix.h"
+#include "corral/core/project_types.h"
+
+namespace corral {
+
+// The schema version this build writes; projects at a higher version are refused.
+inline constexpr int kProjectSchemaVersion = 1;
+
+class Project {
+public:
+    // Opens an existing project folder (running any migrations to kProjectSchemaVersion).
+    static Expected<std::unique_ptr<Project>> open(const std::filesystem::path& folder);
+    // Creates a new project folder (fails if it exists); creation is atomic: a killed creation
+    // leaves no half-made project behind.
+    static Expected<std::unique_ptr<Project>> create(const std::filesystem::path& folder);
+    static Expected<std::unique_ptr<Project>> open_or_create(const std::filesystem::path& folder);
+
+    ~Project();
+    Project(const Project&) = delete;
+    Project& operator=(const Project&) = delete;
+
+    const std::filesystem::path& folder() const;
+    int schema_version() const;
+
+    // --- dataset and images
+    // Registers the dataset and its images (replacing an earlier registration of the same spec).
+    Status set_dataset(const DatasetRecord& dataset, const std::vector<ImageRecord>& images);
+    Expected<std::optional<DatasetRecord>> dataset() const;
+    Expected<std::vector<ImageRecord>> images() const;
+    // Re-checks every image file against its registered size (and, with `read_contents`, hash).
+    Expected<std::vector<ImageProblem>> verify_images(bool read_contents, const JobContext& job = {}) const;
+
+    // --- embeddings: embeddings/ENCODER.bin, checked by size and checksum on every load
+    Status store_embeddings(const std::string& encoder_id, const FloatMatrix& features);
+    // not_found when none are stored; corrupt_data when the file is truncated or damaged (the
+    // caller recomputes and stores again).
+    Expected<FloatMatrix> load_embeddings(const std::string& encoder_id) const;
+    Expected<std::vector<EncoderRecord>> encoders() const;
+
+    // --- clusterings
+    // Saves under `record.name` (replacing the assignment of a clustering of that name and keeping
+    // its id, so answers stay linked); returns the id. `cluster_names` may be empty.
+    Expected<std::int64_t> save_clustering(const ClusteringRecord& record);
+    Expected<ClusteringRecord> clustering(std::int64_t id) const;
+    Expected<ClusteringRecord> clustering_by_name(const std::string& name) const;
+    Expected<std::vector<ClusteringRecord>> clusterings() const;  // without assignments
+    Status set_current_clustering(std::int64_t id);
+    Expected<std::optional<std::int64_t>> current_clustering_id() const;
+    Status rename_cluster(std::int64_t clustering_id, int cluster, const std::string& name);
+
+    // --- query rounds and answers
+    // Opens a round for `clustering_id`; closes any round still open. Returns its id.
+    Expected<std::int64_t> start_round(std::int64_t clustering_id, const std::vector<RoundSample>& samples,
+                                       const std::string& parameters_json = "{}");
+    Expected<QueryRound> round(std::int64_t id) const;
+    Expected<std::optional<QueryRound>> open_round() const;
+    Status set_round_position(std::int64_t round_id, std::int64_t position);
+    Status close_round(std::int64_t round_id);
+    // Durably records the answer (and advances its round past the sample) before returning its id.
+    Expected<std::int64_t> record_answer(const AnswerInput& answer);
+    // Marks the newest active answer undone (never deletes it) and moves its round back to it.
+    // Returns the undone answer, or not_found when there is nothing to undo.
+    Expected<AnswerRecord> undo_last_answer();
+    Expected<std::vector<AnswerRecord>> answers(bool include_undone = false) const;
+
+    // --- fine-tune runs and checkpoints
+    Expected<std::int64_t> begin_run(std::optional<std::int64_t> clustering_id, const std::string& parameters_json);
+    Status finish_run(std::int64_t run_id, RunStatus status, const std::string& metrics_json,
+                      std::optional<std::int64_t> result_clustering_id = std::nullopt);
+    Expected<std::vector<FineTuneRun>> runs() const;
+    // Writes checkpoints/NAME atomically and records it for `run_id`.
+    Expected<CheckpointRecord> store_checkpoint(std::int64_t run_id, int epoch, const std::string& name,
+                                                std::span<const std::byte> bytes);
+    // The checkpoint's bytes, verified against the recorded size and checksum (corrupt_data if not).
+    Expected<std::vector<std::byte>> load_checkpoint(const CheckpointRecord& checkpoint) const;
+    Expected<std::vector<CheckpointRecord>> checkpoints(std::int64_t run_id) const;
+
+    // --- maps (2-D layouts), maps/NAME.bin
+    Status store_map(const std::string& name, const FloatMatrix& layout);
+    Expected<FloatMatrix> load_map(const std::string& name) const;
+
+    // --- settings (key/value text)
+    Status set_setting(const std::string& key, const std::string& value);
+    Expected<std::optional<std::string>> setting(const std::string& key) const;
+
+    // --- resume and health
+    Expected<ResumeState> resume_state() const;
+    // PRAGMA integrity_check: ok, or corrupt_data with SQLite's findings.
+    Status check_integrity() const;
+
+    class Impl;
+
+private:
+    explicit Project(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// The ImageRecords of a dataset (hashing each file, or each packed image's pixels).
+Expected<std::vector<ImageRecord>> describe_images(const Dataset& dataset, const JobContext& job = {});
+
+}  // namespace corral
