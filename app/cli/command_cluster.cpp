@@ -13,7 +13,7 @@
 #include "corral/core/kmeans.h"
 #include "corral/core/metrics.h"
 #include "corral/core/project.h"
-#include "project_support.h"
+#include "corral/core/project_data.h"
 
 namespace corral::cli {
 
@@ -59,8 +59,16 @@ int run_cluster(Arguments& arguments) {
 
     Stopwatch stage;
     bool features_reused = false;
-    auto features = project ? cached_features(*project, **encoder, **dataset, progress.job(), features_reused)
-                            : (*encoder)->encode(**dataset, progress.job());
+    Expected<FloatMatrix> features = FloatMatrix{};
+    if (project) {
+        auto cached = cached_features(*project, **encoder, **dataset, progress.job());
+        if (!cached) return report_failure(cached.error());
+        if (!cached->recompute_reason.empty()) std::cerr << "recomputing features: " << cached->recompute_reason << "\n";
+        features_reused = cached->reused;
+        features = std::move(cached->features);
+    } else {
+        features = (*encoder)->encode(**dataset, progress.job());
+    }
     if (!features) return report_failure(features.error());
     const double encode_ms = stage.elapsed_ms();
 

@@ -1,8 +1,6 @@
-#include "project_support.h"
+#include "corral/core/project_data.h"
 
-#include <iostream>
-
-namespace corral::cli {
+namespace corral {
 
 Status register_dataset(Project& project, const std::string& spec, long long limit, const Dataset& dataset,
                         const JobContext& job) {
@@ -22,21 +20,26 @@ Status register_dataset(Project& project, const std::string& spec, long long lim
     return project.set_dataset({spec, dataset.description(), limit, dataset.size(), dataset.class_names()}, *images);
 }
 
-Expected<FloatMatrix> cached_features(Project& project, ImageEncoder& encoder, const Dataset& dataset,
-                                      const JobContext& job, bool& reused) {
-    reused = false;
+Expected<CachedFeatures> cached_features(Project& project, ImageEncoder& encoder, const Dataset& dataset,
+                                         const JobContext& job) {
+    CachedFeatures result;
     auto stored = project.load_embeddings(encoder.id());
     if (stored && stored->rows() == dataset.size()) {
-        reused = true;
-        return stored;
+        result.features = std::move(*stored);
+        result.reused = true;
+        return result;
     }
-    if (!stored && stored.error().code != ErrorCode::not_found) {
-        std::cerr << "corral-cli: " << stored.error().describe() << "; recomputing\n";
+    if (stored) {
+        result.recompute_reason = "stored features have " + std::to_string(stored->rows()) + " rows for " +
+                                  std::to_string(dataset.size()) + " images";
+    } else if (stored.error().code != ErrorCode::not_found) {
+        result.recompute_reason = stored.error().describe();
     }
     auto features = encoder.encode(dataset, job);
     if (!features) return features.error();
     if (auto saved = project.store_embeddings(encoder.id(), *features); !saved) return saved.error();
-    return features;
+    result.features = std::move(*features);
+    return result;
 }
 
-}  // namespace corral::cli
+}  // namespace corral
