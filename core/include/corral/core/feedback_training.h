@@ -1,0 +1,96 @@
+#pragma once
+// Feedback training of IDC (DESIGN §4): the clustering model is a head (Linear-ReLU-Linear,
+// softmax over C clusters) on cached, L2-normalised features. It is first fitted to reproduce an
+// initial clustering (k-means: "the pre-trained clustering model"), then fine-tuned with the
+// user's answers:
+//   L_pos = CE(p_i, chosen cluster)                     over positive answers
+//   L_neg = -mean log(1 - p_ij)  (p clamped at 1e-5)    over the candidates j a negative rejected
+//   L_reg = CE(p_i, argmax p_i)  where max p_i > tau    over unanswered samples, capped per class
+// Centres afterwards are the mean of z over each predicted cluster.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "corral/core/expected.h"
+#include "corral/core/job.h"
+#include "corral/core/matrix.h"
+#include "corral/core/queries.h"
+
+namespace corral {
+
+struct FeedbackLossSwitches {
+    bool positive = true;
+    bool negative = true;
+    bool regularization = true;
+};
+
+struct FeedbackTrainerParams {
+    int clusters = 10;
+    int hidden_dimension = 512;
+    // Fine-tuning, as the reference: Adam, 100 epochs over the answers, batches of 100 answers
+    // each paired with 500 unanswered samples.
+    double learning_rate = 1e-4;
+    double weight_decay = 1e-4;
+    int epochs = 100;
+    int positive_batch = 100;
+    int unlabeled_batch = 500;
+    double confidence_threshold = 0.99;  // tau
+    // Pseudo-labels per class in one unlabeled batch (most confident first): keeps a dominant
+    // cluster from swallowing the regulariser. 0 = unlabeled_batch / clusters.
+    int pseudo_labels_per_class = 0;
+    FeedbackLossSwitches losses;
+    // Fitting the head to the initial clustering: Adam at this rate, epochs over all samples.
+    double initial_fit_learning_rate = 1e-3;
+    int initial_fit_epochs = 10;
+    int initial_fit_batch = 512;
+    std::uint64_t seed = 0;
+};
+
+struct ClusterPrediction {
+    std::vector<int> assignment;  // argmax cluster per sample
+    FloatMatrix probabilities;    // N x C
+    FloatMatrix centres;          // C x D: mean of the normalised features of each predicted cluster
+};
+
+struct EpochLosses {
+    double positive = 0.0;        // mean over the epoch's steps
+    double negative = 0.0;
+    double regularization = 0.0;
+    double total = 0.0;
+};
+
+struct FeedbackTrainingResult {
+    ClusterPrediction prediction;
+    std::vector<EpochLosses> epochs;
+    std::int64_t positives = 0;
+    std::int64_t negatives = 0;
+    double elapsed_ms = 0.0;
+};
+
+class FeedbackTrainer {
+public:
+    explicit FeedbackTrainer(FeedbackTrainerParams params = {});
+    ~FeedbackTrainer();
+    FeedbackTrainer(FeedbackTrainer&&) noexcept;
+    FeedbackTrainer& operator=(FeedbackTrainer&&) noexcept;
+
+    // Builds a fresh head for features of this width and fits it to `assignment` (N labels in
+    // [0, clusters)). Returns the head's own prediction, which agrees with `assignment` on
+    // nearly every sample. Fails with invalid_argument on mismatched shapes.
+    Expected<ClusterPrediction> fit_initial(const FloatMatrix& features, std::span<const int> assignment,
+                                            const JobContext& job = {});
+    // Fine-tunes the head with the answers (skips are ignored). Needs fit_initial first.
+    Expected<FeedbackTrainingResult> fine_tune(const FloatMatrix& features, std::span<const Answer> answers,
+                                               const JobContext& job = {});
+    Expected<ClusterPrediction> predict(const FloatMatrix& features) const;
+
+    const FeedbackTrainerParams& params() const { return params_; }
+
+private:
+    struct State;
+    FeedbackTrainerParams params_;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace corral

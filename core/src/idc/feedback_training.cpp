@@ -1,0 +1,295 @@
+#include "corral/core/feedback_training.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "corral/models/cluster_head.h"
+#include "tensor_bridge.h"
+
+namespace corral {
+namespace {
+
+constexpr std::int64_t kPredictionBlock = 8192;
+constexpr double kNegativeFloor = 1e-5;
+
+torch::Tensor normalized(const torch::Tensor& rows) {
+    return torch::nn::functional::normalize(rows, torch::nn::functional::NormalizeFuncOptions().dim(1));
+}
+
+torch::Tensor index_tensor(const std::vector<std::int64_t>& values, torch::Device device) {
+    return torch::tensor(values, torch::TensorOptions().dtype(torch::kInt64)).to(device);
+}
+
+// The answers as tensors: positives with their cluster, negatives with a mask of rejected clusters.
+struct AnswerSet {
+    std::vector<std::int64_t> positive_samples;
+    std::vector<std::int64_t> positive_clusters;
+    std::vector<std::int64_t> negative_samples;
+    std::vector<float> negative_masks;  // negatives x clusters, 1 = rejected
+    std::vector<char> answered;         // N
+};
+
+Expected<AnswerSet> collect_answers(std::span<const Answer> answers, std::int64_t n, int clusters) {
+    AnswerSet set;
+    set.answered.assign(static_cast<std::size_t>(n), 0);
+    for (const auto& answer : answers) {
+        if (answer.kind == AnswerKind::skip) continue;
+        if (answer.sample < 0 || answer.sample >= n) {
+            return make_error(ErrorCode::invalid_argument, "feedback: answered sample out of range");
+        }
+        set.answered[static_cast<std::size_t>(answer.sample)] = 1;
+        if (answer.kind == AnswerKind::positive) {
+            if (answer.cluster < 0 || answer.cluster >= clusters) {
+                return make_error(ErrorCode::invalid_argument, "feedback: answered cluster out of range");
+            }
+            set.positive_samples.push_back(answer.sample);
+            set.positive_clusters.push_back(answer.cluster);
+        } else {
+            std::vector<float> mask(static_cast<std::size_t>(clusters), 0.0f);
+            for (const int cluster : answer.rejected) {
+                if (cluster < 0 || cluster >= clusters) {
+                    return make_error(ErrorCode::invalid_argument, "feedback: rejected cluster out of range");
+                }
+                mask[static_cast<std::size_t>(cluster)] = 1.0f;
+            }
+            set.negative_samples.push_back(answer.sample);
+            set.negative_masks.insert(set.negative_masks.end(), mask.begin(), mask.end());
+        }
+    }
+    return set;
+}
+
+// Most confident samples above the threshold, at most `cap` per pseudo-class.
+torch::Tensor capped_confident(const torch::Tensor& confidence, const torch::Tensor& pseudo, double threshold,
+                               std::int64_t cap, std::int64_t clusters) {
+    const auto order = confidence.argsort(0, /*descending=*/true);
+    const auto sorted_pseudo = pseudo.index_select(0, order);
+    const auto one_hot = torch::nn::functional::one_hot(sorted_pseudo, clusters);
+    // Rank of each sample among the samples of its class (0 = most confident).
+    const auto rank = (one_hot.cumsum(0) * one_hot).sum(1) - 1;
+    const auto keep = (confidence.index_select(0, order) > threshold) & (rank < cap);
+    return order.masked_select(keep);
+}
+
+}  // namespace
+
+struct FeedbackTrainer::State {
+    models::ClusterHead head{nullptr};
+    torch::Device device{torch::kCPU};
+    std::int64_t dimension = 0;
+};
+
+FeedbackTrainer::FeedbackTrainer(FeedbackTrainerParams params) : params_(params) {}
+FeedbackTrainer::~FeedbackTrainer() = default;
+FeedbackTrainer::FeedbackTrainer(FeedbackTrainer&&) noexcept = default;
+FeedbackTrainer& FeedbackTrainer::operator=(FeedbackTrainer&&) noexcept = default;
+
+Expected<ClusterPrediction> FeedbackTrainer::fit_initial(const FloatMatrix& features, std::span<const int> assignment,
+                                                         const JobContext& job) {
+    const std::int64_t n = features.rows();
+    if (n == 0 || features.cols() == 0) return make_error(ErrorCode::invalid_argument, "feedback: no features");
+    if (static_cast<std::int64_t>(assignment.size()) != n) {
+        return make_error(ErrorCode::invalid_argument, "feedback: one initial cluster per sample is needed");
+    }
+    if (params_.clusters < 2) return make_error(ErrorCode::invalid_argument, "feedback: at least two clusters");
+    for (const int cluster : assignment) {
+        if (cluster < 0 || cluster >= params_.clusters) {
+            return make_error(ErrorCode::invalid_argument, "feedback: initial cluster out of range");
+        }
+    }
+    try {
+        torch::AutoGradMode grad(true);
+        auto state = std::make_unique<State>();
+        state->device = detail::compute_device();
+        state->dimension = features.cols();
+        torch::manual_seed(params_.seed);
+        state->head = models::ClusterHead(models::ClusterHeadOptions{features.cols(), params_.hidden_dimension, params_.clusters});
+        state->head->to(state->device);
+        const auto points = normalized(detail::to_tensor(features, state->device));
+        const auto labels = torch::from_blob(const_cast<int*>(assignment.data()), {n}, torch::kInt32)
+                                .to(state->device, torch::kInt64);
+        torch::optim::Adam optimizer(state->head->parameters(), torch::optim::AdamOptions(params_.initial_fit_learning_rate));
+        auto generator = at::detail::createCPUGenerator(params_.seed);
+        const std::int64_t batch = std::max(1, params_.initial_fit_batch);
+        const int epochs = std::max(1, params_.initial_fit_epochs);
+        for (int epoch = 0; epoch < epochs; ++epoch) {
+            const auto order = torch::randperm(n, generator, torch::TensorOptions().dtype(torch::kInt64)).to(state->device);
+            for (std::int64_t begin = 0; begin < n; begin += batch) {
+                if (job.stop_requested()) return cancelled_error();
+                const auto rows = order.narrow(0, begin, std::min(batch, n - begin));
+                auto loss = torch::nn::functional::cross_entropy(state->head->logits(points.index_select(0, rows)),
+                                                                 labels.index_select(0, rows));
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+            }
+            job.report(static_cast<double>(epoch + 1) / epochs, "fitting the cluster head");
+        }
+        state_ = std::move(state);
+        return predict(features);
+    } catch (const c10::Error& error) {
+        return make_error(ErrorCode::internal, std::string("feedback: ") + error.what_without_backtrace());
+    }
+}
+
+Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& features, std::span<const Answer> answers,
+                                                            const JobContext& job) {
+    if (!state_) return make_error(ErrorCode::invalid_argument, "feedback: fit the initial clustering first");
+    if (features.cols() != state_->dimension) {
+        return make_error(ErrorCode::invalid_argument, "feedback: features differ in width from the fitted ones");
+    }
+    const std::int64_t n = features.rows();
+    const std::int64_t clusters = params_.clusters;
+    auto collected = collect_answers(answers, n, params_.clusters);
+    if (!collected) return collected.error();
+    const AnswerSet& set = *collected;
+    try {
+        torch::AutoGradMode grad(true);
+        Stopwatch clock;
+        const auto device = state_->device;
+        auto& head = state_->head;
+        head->train();
+        const auto points = normalized(detail::to_tensor(features, device));
+        std::vector<std::int64_t> unanswered;
+        for (std::int64_t i = 0; i < n; ++i) if (!set.answered[static_cast<std::size_t>(i)]) unanswered.push_back(i);
+        const auto unanswered_index = index_tensor(unanswered, device);
+        const auto positive_samples = index_tensor(set.positive_samples, device);
+        const auto positive_clusters = index_tensor(set.positive_clusters, device);
+        const auto negative_samples = index_tensor(set.negative_samples, device);
+        const auto negative_masks =
+            torch::tensor(set.negative_masks, torch::kFloat32).reshape({-1, clusters}).to(device);
+        const std::int64_t positives = positive_samples.numel();
+        const std::int64_t labelled = positives + negative_samples.numel();
+        const std::int64_t batch = std::max(1, params_.positive_batch);
+        const std::int64_t steps = std::max<std::int64_t>(1, (labelled + batch - 1) / batch);
+        const std::int64_t unlabeled_batch = std::min<std::int64_t>(params_.unlabeled_batch, unanswered_index.numel());
+        const std::int64_t cap = params_.pseudo_labels_per_class > 0
+                                     ? params_.pseudo_labels_per_class
+                                     : std::max<std::int64_t>(1, params_.unlabeled_batch / clusters);
+        const auto& use = params_.losses;
+
+        torch::optim::Adam optimizer(head->parameters(),
+                                     torch::optim::AdamOptions(params_.learning_rate).weight_decay(params_.weight_decay));
+        auto generator = at::detail::createCPUGenerator(params_.seed + 1);
+        FeedbackTrainingResult result;
+        result.positives = positives;
+        result.negatives = negative_samples.numel();
+        const int epochs = std::max(0, params_.epochs);
+        for (int epoch = 0; epoch < epochs; ++epoch) {
+            // Positives and negatives shuffled together: one ordering over all answers.
+            const auto order = torch::randperm(std::max<std::int64_t>(labelled, 1), generator,
+                                               torch::TensorOptions().dtype(torch::kInt64)).to(device);
+            EpochLosses sums;
+            for (std::int64_t step = 0; step < steps; ++step) {
+                if (job.stop_requested()) return cancelled_error();
+                torch::Tensor total = torch::zeros({}, points.options());
+                EpochLosses terms;
+                if (labelled > 0) {
+                    const auto rows = order.narrow(0, step * batch, std::min(batch, labelled - step * batch));
+                    const auto positive_rows = rows.masked_select(rows < positives);
+                    const auto negative_rows = rows.masked_select(rows >= positives) - positives;
+                    if (use.positive && positive_rows.numel() > 0) {
+                        auto loss = torch::nn::functional::cross_entropy(
+                            head->logits(points.index_select(0, positive_samples.index_select(0, positive_rows))),
+                            positive_clusters.index_select(0, positive_rows));
+                        terms.positive = loss.item<double>();
+                        total = total + loss;
+                    }
+                    if (use.negative && negative_rows.numel() > 0) {
+                        const auto probabilities =
+                            head->forward(points.index_select(0, negative_samples.index_select(0, negative_rows)));
+                        const auto mask = negative_masks.index_select(0, negative_rows);
+                        auto loss = -((1.0 - probabilities).clamp_min(kNegativeFloor).log() * mask).sum() /
+                                    mask.sum().clamp_min(1.0);
+                        terms.negative = loss.item<double>();
+                        total = total + loss;
+                    }
+                }
+                if (use.regularization && unlabeled_batch > 0) {
+                    const auto pick = torch::randperm(unanswered_index.numel(), generator,
+                                                      torch::TensorOptions().dtype(torch::kInt64))
+                                          .narrow(0, 0, unlabeled_batch)
+                                          .to(device);
+                    const auto logits = head->logits(points.index_select(0, unanswered_index.index_select(0, pick)));
+                    torch::Tensor kept, pseudo;
+                    {
+                        torch::NoGradGuard no_grad;
+                        auto [confidence, labels] = torch::softmax(logits, 1).max(1);
+                        kept = capped_confident(confidence, labels, params_.confidence_threshold, cap, clusters);
+                        pseudo = labels.index_select(0, kept);
+                    }
+                    if (kept.numel() > 0) {
+                        auto loss = torch::nn::functional::cross_entropy(logits.index_select(0, kept), pseudo);
+                        terms.regularization = loss.item<double>();
+                        total = total + loss;
+                    }
+                }
+                if (total.requires_grad()) {
+                    optimizer.zero_grad();
+                    total.backward();
+                    optimizer.step();
+                }
+                sums.positive += terms.positive;
+                sums.negative += terms.negative;
+                sums.regularization += terms.regularization;
+                sums.total += terms.positive + terms.negative + terms.regularization;
+            }
+            const auto divide = [&](double value) { return value / static_cast<double>(steps); };
+            result.epochs.push_back({divide(sums.positive), divide(sums.negative), divide(sums.regularization),
+                                     divide(sums.total)});
+            job.report(static_cast<double>(epoch + 1) / std::max(epochs, 1), "fine-tuning with the answers");
+        }
+        head->eval();
+        auto prediction = predict(features);
+        if (!prediction) return prediction.error();
+        result.prediction = std::move(*prediction);
+        result.elapsed_ms = clock.elapsed_ms();
+        return result;
+    } catch (const c10::Error& error) {
+        return make_error(ErrorCode::internal, std::string("feedback: ") + error.what_without_backtrace());
+    }
+}
+
+Expected<ClusterPrediction> FeedbackTrainer::predict(const FloatMatrix& features) const {
+    if (!state_) return make_error(ErrorCode::invalid_argument, "feedback: no fitted cluster head");
+    if (features.cols() != state_->dimension) {
+        return make_error(ErrorCode::invalid_argument, "feedback: features differ in width from the fitted ones");
+    }
+    try {
+        torch::InferenceMode inference;
+        const std::int64_t n = features.rows();
+        const auto points = normalized(detail::to_tensor(features, state_->device));
+        std::vector<torch::Tensor> blocks;
+        for (std::int64_t begin = 0; begin < n; begin += kPredictionBlock) {
+            blocks.push_back(state_->head->forward(points.narrow(0, begin, std::min(kPredictionBlock, n - begin))));
+        }
+        const auto probabilities = torch::cat(blocks);
+        const auto labels = probabilities.argmax(1);
+        const std::int64_t clusters = probabilities.size(1);
+        auto sums = torch::zeros({clusters, points.size(1)}, points.options()).index_add_(0, labels, points);
+        const auto counts = torch::bincount(labels, {}, clusters).to(points.dtype());
+        auto centres = sums / counts.clamp_min(1.0).unsqueeze(1);
+        // A cluster nobody is assigned to keeps a centre: its most probable sample.
+        const auto empty = (counts == 0).nonzero().flatten();
+        if (empty.numel() > 0) {
+            const auto nearest = probabilities.index_select(1, empty).argmax(0);
+            centres.index_put_({empty}, points.index_select(0, nearest));
+        }
+        ClusterPrediction prediction;
+        prediction.probabilities = detail::to_matrix(probabilities);
+        prediction.centres = detail::to_matrix(centres);
+        const auto host = labels.to(torch::kCPU, torch::kInt32).contiguous();
+        prediction.assignment.assign(host.data_ptr<int>(), host.data_ptr<int>() + host.numel());
+        return prediction;
+    } catch (const c10::Error& error) {
+        return make_error(ErrorCode::internal, std::string("feedback: ") + error.what_without_backtrace());
+    }
+}
+
+}  // namespace corral

@@ -1,0 +1,81 @@
+#include <catch2/catch.hpp>
+
+#include <torch/torch.h>
+
+#include "corral/core/nearest_neighbors.h"
+#include "knn.h"
+
+using namespace corral;
+
+namespace {
+
+FloatMatrix random_points(std::int64_t n, std::int64_t dimension, std::uint64_t seed) {
+    torch::manual_seed(seed);
+    auto tensor = torch::randn({n, dimension});
+    FloatMatrix matrix(n, dimension);
+    std::copy_n(tensor.data_ptr<float>(), tensor.numel(), matrix.data());
+    return matrix;
+}
+
+}  // namespace
+
+TEST_CASE("blocked kNN equals a float64 brute force across several blocks", "[unit][knn]") {
+    torch::manual_seed(3);
+    const auto points = torch::randn({1500, 6});
+    const int k = 7;
+    // Small blocks so that queries and references both span several blocks, uneven at the end.
+    const corral::detail::KnnBlocks blocks{256, 448};
+    auto all = points.to(torch::kFloat64);
+    auto brute = torch::cdist(all, all).pow(2);
+    for (auto self : {corral::detail::SelfMatch::include, corral::detail::SelfMatch::exclude}) {
+        auto found = corral::detail::exact_nearest_neighbors(points, k, self, {}, blocks);
+        REQUIRE(found);
+        auto distances = brute.clone();
+        if (self == corral::detail::SelfMatch::exclude) distances.fill_diagonal_(std::numeric_limits<double>::infinity());
+        else distances.fill_diagonal_(0.0);
+        auto [expected_distances, expected_indices] = distances.topk(k, 1, false, true);
+        const double error = ((found->squared_distances.to(torch::kFloat64) - expected_distances).abs() /
+                              (1.0 + expected_distances)).max().item<double>();
+        CHECK(error < 1e-5);
+        // Index order may differ only where two distances tie to float precision.
+        CHECK((found->indices != expected_indices).sum().item<std::int64_t>() <= 2);
+        if (self == corral::detail::SelfMatch::include) {
+            CHECK(torch::equal(found->indices.select(1, 0), torch::arange(1500)));
+            CHECK(found->squared_distances.select(1, 0).abs().max().item<float>() == 0.0f);
+        } else {
+            CHECK((found->indices != torch::arange(1500).unsqueeze(1)).all().item<bool>());
+        }
+    }
+}
+
+TEST_CASE("public kNN returns rows of K sorted neighbours", "[unit][knn]") {
+    const auto points = random_points(300, 4, 5);
+    auto found = find_nearest_neighbors(points, 5, IncludeSelf::no);
+    REQUIRE(found);
+    REQUIRE(found->indices.size() == 1500);
+    for (std::int64_t r = 0; r < 300; ++r) {
+        for (int j = 0; j < 5; ++j) {
+            const auto position = static_cast<std::size_t>(r * 5 + j);
+            CHECK(found->indices[position] != r);
+            double distance = 0;
+            for (int d = 0; d < 4; ++d) {
+                const double diff = points(r, d) - points(found->indices[position], d);
+                distance += diff * diff;
+            }
+            CHECK(found->squared_distances[position] == Approx(distance).margin(1e-5));
+            if (j > 0) CHECK(found->squared_distances[position] >= found->squared_distances[position - 1]);
+        }
+    }
+}
+
+TEST_CASE("kNN rejects impossible requests and honours the stop token", "[unit][knn]") {
+    const auto points = random_points(10, 3, 1);
+    CHECK_FALSE(find_nearest_neighbors(points, 0, IncludeSelf::yes));
+    CHECK_FALSE(find_nearest_neighbors(points, 10, IncludeSelf::no));
+    CHECK(find_nearest_neighbors(points, 10, IncludeSelf::yes));
+    std::stop_source stop;
+    stop.request_stop();
+    auto cancelled = find_nearest_neighbors(points, 3, IncludeSelf::yes, JobContext(stop.get_token(), {}));
+    REQUIRE_FALSE(cancelled);
+    CHECK(cancelled.error().code == ErrorCode::cancelled);
+}
