@@ -1,16 +1,283 @@
 #include "corral/ui/main_window.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QIcon>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSettings>
+#include <QStackedWidget>
+#include <QStatusBar>
 
+#include "corral/core/project.h"
+#include "corral/core/project_export.h"
+#include "job_runner.h"
+#include "job_status_widget.h"
+#include "new_project_dialog.h"
+#include "project_view.h"
+#include "resources.h"
+#include "session_controller.h"
+#include "shortcut_sheet.h"
 #include "welcome_view.h"
 
 namespace corral::ui {
+namespace {
+
+constexpr int kRecentProjects = 8;
+
+}  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    initialize_resources();
     setWindowTitle(tr("Corral"));
     setWindowIcon(QIcon(QStringLiteral(":/corral/icons/corral.svg")));
-    setCentralWidget(new WelcomeView(this));
-    resize(1100, 760);
+    setAcceptDrops(true);
+    runner_ = new JobRunner(this);
+    controller_ = new SessionController(runner_, this);
+    pages_ = new QStackedWidget(this);
+    welcome_ = new WelcomeView(pages_);
+    pages_->addWidget(welcome_);
+    setCentralWidget(pages_);
+    job_status_ = new JobStatusWidget(runner_, this);
+    statusBar()->addPermanentWidget(job_status_);
+    build_menus();
+    welcome_->set_recent_projects(recent_projects());
+
+    connect(welcome_, &WelcomeView::new_project_requested, this, &MainWindow::ask_new_project);
+    connect(welcome_, &WelcomeView::open_project_requested, this, [this](const QString& folder) {
+        if (folder.isEmpty()) ask_open_project(); else open_project(folder);
+    });
+    connect(controller_, &SessionController::preview_ready, this, &MainWindow::show_project_view);
+    connect(controller_, &SessionController::session_opened, this, &MainWindow::on_session_opened);
+    connect(controller_, &SessionController::session_closed, this, &MainWindow::on_session_closed);
+    connect(controller_, &SessionController::clustering_changed, this, [this] {
+        if (project_view_) project_view_->refresh_clustering();
+    });
+    connect(controller_, &SessionController::query_changed, this, [this] {
+        if (project_view_) project_view_->refresh_query();
+    });
+    connect(controller_, &SessionController::status_message, this,
+            [this](const QString& message) { statusBar()->showMessage(message, 8000); });
+    connect(controller_, &SessionController::error_occurred, this, [this](const QString& title, const QString& message) {
+        statusBar()->showMessage(title + QStringLiteral(": ") + message, 15000);
+        QMessageBox::warning(this, title, message);
+    });
+
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    if (!settings.contains(QStringLiteral("window/geometry"))) resize(1200, 800);
+}
+
+MainWindow::~MainWindow() {
+    // The controller stops and waits for its jobs through the runner, so it must go first
+    // (QObject children are destroyed in creation order, which would delete the runner first).
+    delete controller_;
+    controller_ = nullptr;
+}
+
+void MainWindow::build_menus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* new_from_folder = file->addAction(tr("&New Project from Folder…"), this, [this] { ask_new_project(QString()); });
+    new_from_folder->setShortcut(QKeySequence::New);
+    file->addAction(tr("New Project with &Fashion-MNIST…"), this, [this] { ask_new_project(QStringLiteral("fashion-mnist")); });
+    QAction* open = file->addAction(tr("&Open Project…"), this, &MainWindow::ask_open_project);
+    open->setShortcut(QKeySequence::Open);
+    recent_menu_ = file->addMenu(tr("Open &Recent"));
+    refresh_recent_menu();
+    file->addSeparator();
+    QMenu* export_menu = file->addMenu(tr("&Export Clusters"));
+    project_actions_ << export_menu->menuAction();
+    export_menu->addAction(tr("As &CSV…"), this, [this] { export_clustering(QStringLiteral("csv")); });
+    export_menu->addAction(tr("As &JSON…"), this, [this] { export_clustering(QStringLiteral("json")); });
+    export_menu->addAction(tr("As a &Folder Tree…"), this, [this] { export_clustering(QStringLiteral("folder")); });
+    QAction* close_project = file->addAction(tr("&Close Project"), controller_, &SessionController::close_project);
+    close_project->setShortcut(QKeySequence::Close);
+    project_actions_ << close_project;
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = edit->addAction(tr("&Undo Answer"), controller_, &SessionController::undo);
+    undo->setShortcut(QKeySequence::Undo);
+    undo->setShortcutContext(Qt::WidgetWithChildrenShortcut);  // the query view handles it itself when focused
+    project_actions_ << undo;
+
+    QMenu* round = menuBar()->addMenu(tr("&Round"));
+    QAction* start = round->addAction(tr("&Ask Me Questions"), controller_, &SessionController::start_round);
+    start->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    QAction* fine_tune = round->addAction(tr("&Learn from My Answers Now"), controller_, &SessionController::fine_tune);
+    fine_tune->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    QAction* cancel = round->addAction(tr("&Cancel Running Job"), runner_, &JobRunner::cancel_all);
+    cancel->setShortcut(QKeySequence(Qt::Key_Escape));
+    project_actions_ << start << fine_tune;
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* questions = view->addAction(tr("&Questions"), this, [this] { if (project_view_) project_view_->show_queries(); });
+    questions->setShortcut(QKeySequence(Qt::ALT | Qt::Key_1));
+    QAction* clusters = view->addAction(tr("&Clusters"), this, [this] { if (project_view_) project_view_->show_clusters(); });
+    clusters->setShortcut(QKeySequence(Qt::ALT | Qt::Key_2));
+    QAction* metrics = view->addAction(tr("&Metrics"), this, [this] { if (project_view_) project_view_->show_metrics(); });
+    metrics->setShortcut(QKeySequence(Qt::ALT | Qt::Key_3));
+    project_actions_ << questions << clusters << metrics;
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* shortcuts = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::show_shortcuts);
+    shortcuts->setShortcut(QKeySequence::HelpContents);
+    help->addAction(tr("&About Corral"), this, [this] {
+        QMessageBox::about(this, tr("About Corral"),
+                           tr("<h3>Corral %1</h3><p>Interactive deep clustering of image collections: IDC value "
+                              "mining and feedback fine-tuning, Multi-Sub clusterings by aspect.</p>")
+                               .arg(QApplication::applicationVersion()));
+    });
+    for (QAction* action : project_actions_) action->setEnabled(false);
+}
+
+void MainWindow::ask_new_project(const QString& dataset_spec) {
+    QString spec = dataset_spec;
+    if (spec.isEmpty()) {
+        const QString folder = QFileDialog::getExistingDirectory(this, tr("Choose an image folder"));
+        if (folder.isEmpty()) return;
+        spec = QStringLiteral("folder:") + folder;
+    }
+    NewProjectDialog dialog(spec, this);
+    if (dialog.exec() != QDialog::Accepted) return;
+    QDir().mkpath(QFileInfo(dialog.project_folder()).absolutePath());
+    controller_->create_project(dialog.project_folder(), dialog.settings());
+    remember_recent(dialog.project_folder());
+}
+
+void MainWindow::create_project_with_defaults(const QString& dataset_spec, const QString& project_folder) {
+    NewProjectDialog dialog(dataset_spec, this);
+    QDir().mkpath(QFileInfo(project_folder).absolutePath());
+    controller_->create_project(project_folder, dialog.settings());
+    remember_recent(project_folder);
+}
+
+void MainWindow::ask_open_project() {
+    const QString folder = QFileDialog::getExistingDirectory(this, tr("Open a Corral project (a .corral folder)"));
+    if (!folder.isEmpty()) open_project(folder);
+}
+
+void MainWindow::open_project(const QString& folder) {
+    controller_->open_project(folder);
+    remember_recent(folder);
+}
+
+void MainWindow::show_project_view(std::shared_ptr<const Dataset> dataset) {
+    if (project_view_) {
+        pages_->removeWidget(project_view_);
+        project_view_->deleteLater();
+    }
+    project_view_ = new ProjectView(controller_, std::move(dataset), pages_);
+    pages_->addWidget(project_view_);
+    pages_->setCurrentWidget(project_view_);
+}
+
+void MainWindow::on_session_opened() {
+    // The session's dataset is the validated one; the preview may have listed files since skipped.
+    show_project_view(controller_->dataset());
+    for (QAction* action : project_actions_) action->setEnabled(true);
+    setWindowTitle(tr("%1 — Corral").arg(QFileInfo(controller_->project_folder()).fileName()));
+    project_view_->show_queries();
+}
+
+void MainWindow::on_session_closed() {
+    if (project_view_) {
+        pages_->removeWidget(project_view_);
+        project_view_->deleteLater();
+        project_view_ = nullptr;
+    }
+    for (QAction* action : project_actions_) action->setEnabled(false);
+    welcome_->set_recent_projects(recent_projects());
+    pages_->setCurrentWidget(welcome_);
+    setWindowTitle(tr("Corral"));
+}
+
+void MainWindow::export_clustering(const QString& format) {
+    auto* session = controller_->session();
+    if (!session) return;
+    QString output;
+    if (format == QStringLiteral("folder")) {
+        output = QFileDialog::getExistingDirectory(this, tr("Export into an empty folder"));
+    } else {
+        output = QFileDialog::getSaveFileName(this, tr("Export clusters"), QStringLiteral("clusters.") + format);
+    }
+    if (output.isEmpty()) return;
+    ExportOptions options;
+    options.format = format == QStringLiteral("csv") ? ExportFormat::csv
+                     : format == QStringLiteral("json") ? ExportFormat::json : ExportFormat::folder;
+    options.output = output.toStdString();
+    options.clustering_name = session->clustering().name;
+    auto dataset = session->dataset();
+    Project* project = &session->project();
+    runner_->run<ExportReport>(
+        tr("Exporting"),
+        [project, options, dataset](const JobContext& job) { return corral::export_clustering(*project, options, dataset.get(), job); },
+        this, [this, output](Expected<ExportReport> report) {
+            if (!report) {
+                QMessageBox::warning(this, tr("Export failed"), QString::fromStdString(report.error().message));
+                return;
+            }
+            statusBar()->showMessage(tr("Exported %1 images to %2 (%3 skipped).")
+                                         .arg(report->images_written).arg(output).arg(report->skipped.size()), 10000);
+        });
+}
+
+void MainWindow::show_shortcuts() { ShortcutSheet(this).exec(); }
+
+QStringList MainWindow::recent_projects() const {
+    QStringList folders = QSettings().value(QStringLiteral("recent/projects")).toStringList();
+    folders.erase(std::remove_if(folders.begin(), folders.end(), [](const QString& f) { return !QFileInfo::exists(f); }),
+                  folders.end());
+    return folders;
+}
+
+void MainWindow::remember_recent(const QString& folder) {
+    QStringList folders = QSettings().value(QStringLiteral("recent/projects")).toStringList();
+    folders.removeAll(folder);
+    folders.prepend(folder);
+    while (folders.size() > kRecentProjects) folders.removeLast();
+    QSettings().setValue(QStringLiteral("recent/projects"), folders);
+    refresh_recent_menu();
+}
+
+void MainWindow::refresh_recent_menu() {
+    recent_menu_->clear();
+    for (const QString& folder : recent_projects()) {
+        recent_menu_->addAction(QFileInfo(folder).fileName(), this, [this, folder] { open_project(folder); })->setToolTip(folder);
+    }
+    recent_menu_->setEnabled(!recent_menu_->isEmpty());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    // Answers are already committed; stopping the running job loses nothing.
+    runner_->cancel_all();
+    runner_->wait_for_all();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    for (const QUrl& url : event->mimeData()->urls()) {
+        const QFileInfo info(url.toLocalFile());
+        if (!info.isDir()) continue;
+        if (info.suffix() == QStringLiteral("corral")) open_project(info.absoluteFilePath());
+        else ask_new_project(QStringLiteral("folder:") + info.absoluteFilePath());
+        return;
+    }
 }
 
 }  // namespace corral::ui

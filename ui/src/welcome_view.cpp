@@ -1,84 +1,58 @@
 #include "welcome_view.h"
 
-#include <QFileDialog>
+#include <QFileInfo>
+#include <QIcon>
 #include <QLabel>
-#include <QMetaObject>
-#include <QProgressBar>
+#include <QListWidget>
 #include <QPushButton>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace corral::ui {
 
 WelcomeView::WelcomeView(QWidget* parent) : QWidget(parent) {
-    auto* layout = new QVBoxLayout(this);
-    layout->addStretch();
-    auto* title = new QLabel(tr("<h1>Corral</h1><p>Group a collection of images, then make the groups better "
-                                "by answering a few questions.</p>"),
+    auto* title = new QLabel(tr("<h1>Corral</h1><p>Group a collection of images, then make the groups better by "
+                                "answering a few questions.</p><p>Drop an image folder here to start.</p>"),
                              this);
     title->setAlignment(Qt::AlignCenter);
+    auto* logo = new QLabel(this);
+    logo->setPixmap(QIcon(QStringLiteral(":/corral/icons/corral.svg")).pixmap(96, 96));
+    logo->setAlignment(Qt::AlignCenter);
+    auto* from_folder = new QPushButton(tr("New project from an image folder…"), this);
+    auto* from_bundled = new QPushButton(tr("New project with the bundled Fashion-MNIST"), this);
+    auto* open = new QPushButton(tr("Open a project…"), this);
+    recent_ = new QListWidget(this);
+    recent_->setMaximumWidth(560);
+    recent_->setAccessibleName(tr("Recent projects"));
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addStretch();
+    layout->addWidget(logo);
     layout->addWidget(title);
-    auto* open_bundled = new QPushButton(tr("Open the bundled Fashion-MNIST"), this);
-    auto* open_folder = new QPushButton(tr("Open an image folder…"), this);
-    for (auto* button : {open_bundled, open_folder}) layout->addWidget(button, 0, Qt::AlignHCenter);
-    status_ = new QLabel(this);
-    status_->setAlignment(Qt::AlignCenter);
-    status_->setWordWrap(true);
-    progress_ = new QProgressBar(this);
-    progress_->setRange(0, 1000);
-    progress_->hide();
-    cancel_ = new QPushButton(tr("Cancel"), this);
-    cancel_->hide();
-    layout->addWidget(status_);
-    layout->addWidget(progress_);
-    layout->addWidget(cancel_, 0, Qt::AlignHCenter);
+    for (auto* button : {from_folder, from_bundled, open}) {
+        button->setMinimumWidth(360);
+        layout->addWidget(button, 0, Qt::AlignHCenter);
+    }
+    layout->addSpacing(12);
+    layout->addWidget(new QLabel(tr("Recent projects:"), this), 0, Qt::AlignHCenter);
+    layout->addWidget(recent_, 0, Qt::AlignHCenter);
     layout->addStretch();
 
-    connect(open_bundled, &QPushButton::clicked, this, [this] { open(QStringLiteral("fashion-mnist")); });
-    connect(open_folder, &QPushButton::clicked, this, [this] {
-        const QString folder = QFileDialog::getExistingDirectory(this, tr("Open an image folder"));
-        if (!folder.isEmpty()) open(QStringLiteral("folder:") + folder);
-    });
-    connect(cancel_, &QPushButton::clicked, this, [this] { stop_.request_stop(); });
-    connect(&watcher_, &QFutureWatcherBase::finished, this, &WelcomeView::on_opened);
+    connect(from_folder, &QPushButton::clicked, this, [this] { Q_EMIT new_project_requested(QString()); });
+    connect(from_bundled, &QPushButton::clicked, this,
+            [this] { Q_EMIT new_project_requested(QStringLiteral("fashion-mnist")); });
+    connect(open, &QPushButton::clicked, this, [this] { Q_EMIT open_project_requested(QString()); });
+    connect(recent_, &QListWidget::itemActivated, this,
+            [this](QListWidgetItem* item) { Q_EMIT open_project_requested(item->data(Qt::UserRole).toString()); });
 }
 
-WelcomeView::~WelcomeView() {
-    stop_.request_stop();
-    watcher_.waitForFinished();
-}
-
-void WelcomeView::open(const QString& spec) {
-    if (watcher_.isRunning()) return;
-    stop_ = std::stop_source();
-    progress_->setValue(0);
-    progress_->show();
-    cancel_->show();
-    status_->setText(tr("Opening %1…").arg(spec));
-    // Progress arrives on the worker thread; it is forwarded to the UI thread by a queued call.
-    auto progress = [this](double fraction, std::string_view) {
-        QMetaObject::invokeMethod(progress_, "setValue", Qt::QueuedConnection, Q_ARG(int, static_cast<int>(fraction * 1000)));
-    };
-    JobContext job(stop_.get_token(), progress);
-    const std::string spec_text = spec.toStdString();
-    watcher_.setFuture(QtConcurrent::run([spec_text, job] {
-        return std::make_shared<Expected<std::unique_ptr<Dataset>>>(open_dataset(spec_text, {}, job));
-    }));
-}
-
-void WelcomeView::on_opened() {
-    progress_->hide();
-    cancel_->hide();
-    const auto& result = *watcher_.result();
-    if (!result) {
-        status_->setText(tr("Could not open: %1").arg(QString::fromStdString(result.error().describe())));
-        return;
+void WelcomeView::set_recent_projects(const QStringList& folders) {
+    recent_->clear();
+    for (const QString& folder : folders) {
+        auto* item = new QListWidgetItem(QFileInfo(folder).fileName() + QStringLiteral("  —  ") + folder, recent_);
+        item->setData(Qt::UserRole, folder);
+        item->setToolTip(folder);
     }
-    const auto& dataset = **result;
-    status_->setText(tr("%1 — %2 images ready, %3 skipped")
-                         .arg(QString::fromStdString(dataset.description()))
-                         .arg(dataset.size())
-                         .arg(dataset.skipped().size()));
+    recent_->setVisible(!folders.isEmpty());
 }
 
 }  // namespace corral::ui

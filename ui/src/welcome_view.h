@@ -1,17 +1,9 @@
 #pragma once
-// First screen: open the bundled Fashion-MNIST or an image folder. Opening runs on a worker
-// thread with progress and Cancel; the result (or the error) is shown when it arrives.
-#include <QFutureWatcher>
+// First screen: start a project from an image folder or the bundled Fashion-MNIST, open one,
+// or reopen a recent one. A folder dropped on the window starts a project from it.
 #include <QWidget>
 
-#include <memory>
-#include <stop_token>
-
-#include "corral/core/dataset.h"
-
-class QLabel;
-class QProgressBar;
-class QPushButton;
+class QListWidget;
 
 namespace corral::ui {
 
@@ -19,17 +11,14 @@ class WelcomeView : public QWidget {
     Q_OBJECT
 public:
     explicit WelcomeView(QWidget* parent = nullptr);
-    ~WelcomeView() override;
+    void set_recent_projects(const QStringList& folders);
+
+Q_SIGNALS:
+    void new_project_requested(const QString& dataset_spec);  // "" = let the user pick a folder
+    void open_project_requested(const QString& folder);       // "" = let the user pick a project
 
 private:
-    void open(const QString& spec);
-    void on_opened();
-
-    QLabel* status_ = nullptr;
-    QProgressBar* progress_ = nullptr;
-    QPushButton* cancel_ = nullptr;
-    std::stop_source stop_;
-    QFutureWatcher<std::shared_ptr<Expected<std::unique_ptr<Dataset>>>> watcher_;
+    QListWidget* recent_;
 };
 
 }  // namespace corral::ui

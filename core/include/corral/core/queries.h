@@ -8,6 +8,7 @@
 
 #include "corral/core/expected.h"
 #include "corral/core/matrix.h"
+#include "corral/core/project_types.h"  // AnswerKind, shared with the stored answers
 #include "corral/core/value_mining.h"
 
 namespace corral {
@@ -23,8 +24,6 @@ struct Query {
     std::vector<CandidateCluster> candidates;  // most similar first
     SampleValue value;                         // why the sample was chosen
 };
-
-enum class AnswerKind { positive, negative, skip };
 
 struct Answer {
     std::int64_t sample = 0;

@@ -1,13 +1,66 @@
 #pragma once
-// The application window. It assembles the feature panels; it owns no engine logic.
+// The application window. It assembles the welcome screen, the project view, menus and the
+// status bar, and keeps window state and recent projects in QSettings. Engine work goes
+// through the SessionController; the window owns no engine logic.
 #include <QMainWindow>
 
+#include <memory>
+
+class QStackedWidget;
+class QMenu;
+
+namespace corral {
+class Dataset;
+}
+
 namespace corral::ui {
+
+class JobRunner;
+class JobStatusWidget;
+class ProjectView;
+class SessionController;
+class WelcomeView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    SessionController* controller() const { return controller_; }
+    JobRunner* job_runner() const { return runner_; }
+    ProjectView* project_view() const { return project_view_; }
+    WelcomeView* welcome_view() const { return welcome_; }
+    // Starts a new project without asking (the dialog's defaults); for tests and drag and drop.
+    void create_project_with_defaults(const QString& dataset_spec, const QString& project_folder);
+    void open_project(const QString& folder);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void build_menus();
+    void ask_new_project(const QString& dataset_spec);
+    void ask_open_project();
+    void show_project_view(std::shared_ptr<const Dataset> dataset);
+    void on_session_opened();
+    void on_session_closed();
+    void export_clustering(const QString& format);
+    void show_shortcuts();
+    void remember_recent(const QString& folder);
+    void refresh_recent_menu();
+    QStringList recent_projects() const;
+
+    JobRunner* runner_;
+    SessionController* controller_;
+    QStackedWidget* pages_;
+    WelcomeView* welcome_;
+    ProjectView* project_view_ = nullptr;
+    JobStatusWidget* job_status_;
+    QMenu* recent_menu_ = nullptr;
+    QList<QAction*> project_actions_;
 };
 
 }  // namespace corral::ui

@@ -1,0 +1,131 @@
+#pragma once
+// The interactive loop of Corral over one project: encode -> initial clusters -> query round ->
+// answers -> fine-tune -> new clusters, everything stored in the project as it happens. Both
+// front ends drive it (the GUI from a worker thread for the heavy steps, the CLI directly).
+//
+// Threading: the heavy steps are split into plan_* / train (pure work, callable from a worker
+// thread, reading a snapshot) and adopt_* (cheap, storing the result; call on the owner thread).
+// answer()/undo() are cheap and return only after the answer is durably committed.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "corral/core/dataset.h"
+#include "corral/core/expected.h"
+#include "corral/core/job.h"
+#include "corral/core/metrics.h"
+#include "corral/core/project_types.h"
+
+namespace corral {
+
+class Project;
+
+struct SessionSettings {
+    std::string dataset_spec = "fashion-mnist";
+    std::int64_t limit = 0;          // DatasetOptions::limit
+    std::string encoder_spec = "pixels";
+    int clusters = 10;
+    int round_size = 50;             // queries per round (the paper asks 500 in one round)
+    int candidates = 5;              // T
+    int fine_tune_epochs = 100;
+};
+
+struct SessionCandidate {
+    int cluster = 0;
+    double similarity = 0.0;
+    std::vector<std::int64_t> exemplars;  // up to 4 items of the cluster nearest its centre
+};
+
+struct SessionQuery {
+    std::int64_t round_id = 0;
+    std::int64_t sample = 0;
+    std::vector<SessionCandidate> candidates;  // most similar first
+    double hardness = 0.0;
+    double representativeness = 0.0;
+    double diversity = 0.0;
+    std::int64_t position = 0;  // within the round
+    std::int64_t round_size = 0;
+    std::int64_t answered_in_round = 0;
+};
+
+struct ClusteringSummary {
+    std::int64_t id = 0;
+    std::string name;
+    std::string method;
+    int cluster_count = 0;
+    std::optional<ClusteringScores> scores;  // when the dataset has ground truth
+    std::int64_t answers_used = 0;
+};
+
+// A query round computed off the owner thread; adopt_round stores it.
+struct RoundPlan {
+    std::int64_t clustering_id = 0;
+    std::vector<RoundSample> samples;
+    std::vector<double> hardness, representativeness, diversity;  // per sample of the plan
+    double elapsed_ms = 0.0;
+};
+
+// A fine-tuned clustering computed off the owner thread; adopt_training stores it.
+struct TrainingOutcome {
+    std::int64_t from_clustering_id = 0;
+    std::vector<int> assignment;
+    std::int64_t positives = 0;
+    std::int64_t negatives = 0;
+    std::int64_t answers_used = 0;
+    double final_loss = 0.0;
+    double elapsed_ms = 0.0;
+};
+
+class InteractiveSession {
+public:
+    // Creates `folder` as a new project for the settings' dataset, encodes it (features cached in
+    // the project) and makes the initial k-means clustering current.
+    static Expected<std::unique_ptr<InteractiveSession>> create(const std::filesystem::path& folder,
+                                                                const SessionSettings& settings, const JobContext& job);
+    // Reopens a project where the user stopped: its dataset, features, current clustering and
+    // open round with its position. Fails with not_found when the project has no dataset yet.
+    static Expected<std::unique_ptr<InteractiveSession>> open(const std::filesystem::path& folder, const JobContext& job);
+
+    ~InteractiveSession();
+    InteractiveSession(const InteractiveSession&) = delete;
+    InteractiveSession& operator=(const InteractiveSession&) = delete;
+
+    const SessionSettings& settings() const;
+    std::shared_ptr<const Dataset> dataset() const;
+    Project& project();
+    const ClusteringRecord& clustering() const;
+    // Cluster names for display: the stored name, or "Cluster N" when unnamed.
+    std::vector<std::string> cluster_names() const;
+    std::vector<ClusteringSummary> history() const;
+    std::int64_t active_answer_count() const;
+
+    // --- query rounds
+    Expected<RoundPlan> plan_round(int queries, const JobContext& job) const;
+    Status adopt_round(const RoundPlan& plan);
+    // The query to show now, or nullopt when no round is open or the open round is finished.
+    std::optional<SessionQuery> current_query() const;
+    bool round_finished() const;
+    // Records the answer to the current query (committed before returning) and advances.
+    // `cluster` is the chosen candidate's cluster for positive answers.
+    Expected<AnswerRecord> answer(AnswerKind kind, int cluster, std::int64_t response_ms = 0);
+    // Undoes the newest answer (also one from an earlier query: the round steps back to it).
+    Expected<AnswerRecord> undo();
+    // Moves images to a cluster by hand: stored as manual answers, applied to the clustering now.
+    Status move_images(const std::vector<std::int64_t>& items, int cluster);
+    Status rename_cluster(int cluster, const std::string& name);
+
+    // --- fine-tuning with every active answer; the result becomes the current clustering
+    Expected<TrainingOutcome> train(const JobContext& job);
+    Status adopt_training(const TrainingOutcome& outcome);
+
+    class State;
+
+private:
+    explicit InteractiveSession(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace corral

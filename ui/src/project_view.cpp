@@ -1,0 +1,152 @@
+#include "project_view.h"
+
+#include <QDialog>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include "cluster_browser.h"
+#include "metrics_chart.h"
+#include "query_view.h"
+#include "session_controller.h"
+#include "thumbnail_cache.h"
+
+namespace corral::ui {
+
+ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Dataset> dataset, QWidget* parent)
+    : QWidget(parent), controller_(controller), dataset_(std::move(dataset)) {
+    thumbnails_ = new ThumbnailCache(dataset_, 96, this);
+    tabs_ = new QTabWidget(this);
+
+    auto* query_tab = new QWidget(this);
+    query_view_ = new QueryView(thumbnails_, query_tab);
+    start_round_ = new QPushButton(tr("Ask me questions  [Ctrl+R]"), query_tab);
+    fine_tune_ = new QPushButton(tr("Learn from my answers now  [Ctrl+T]"), query_tab);
+    round_summary_ = new QLabel(query_tab);
+    for (auto* button : {start_round_, fine_tune_}) button->setFocusPolicy(Qt::NoFocus);
+    auto* controls = new QHBoxLayout;
+    controls->addWidget(start_round_);
+    controls->addWidget(fine_tune_);
+    controls->addWidget(round_summary_, 1);
+    auto* query_layout = new QVBoxLayout(query_tab);
+    query_layout->addLayout(controls);
+    query_layout->addWidget(query_view_, 1);
+    tabs_->addTab(query_tab, tr("&Questions"));
+
+    browser_ = new ClusterBrowser(thumbnails_, this);
+    tabs_->addTab(browser_, tr("&Clusters"));
+
+    auto* metrics_tab = new QWidget(this);
+    chart_ = new MetricsChart(metrics_tab);
+    history_ = new QTableWidget(metrics_tab);
+    history_->setColumnCount(6);
+    history_->setHorizontalHeaderLabels({tr("Clustering"), tr("Answers given"), tr("NMI"), tr("ACC"), tr("ARI"), tr("RI")});
+    history_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    history_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    auto* metrics_layout = new QVBoxLayout(metrics_tab);
+    metrics_layout->addWidget(chart_, 2);
+    metrics_layout->addWidget(history_, 1);
+    tabs_->addTab(metrics_tab, tr("&Metrics"));
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(tabs_);
+
+    connect(start_round_, &QPushButton::clicked, controller_, &SessionController::start_round);
+    connect(fine_tune_, &QPushButton::clicked, controller_, &SessionController::fine_tune);
+    connect(query_view_, &QueryView::answered, controller_, &SessionController::answer);
+    connect(query_view_, &QueryView::undo_requested, controller_, &SessionController::undo);
+    connect(browser_, &ClusterBrowser::cluster_renamed, controller_, &SessionController::rename_cluster);
+    connect(browser_, &ClusterBrowser::images_moved, controller_, &SessionController::move_images);
+    connect(browser_, &ClusterBrowser::image_opened, this, &ProjectView::open_image);
+    connect(tabs_, &QTabWidget::currentChanged, this, [this](int index) {
+        if (index == 0) query_view_->setFocus();
+    });
+    if (!controller_->has_session()) {
+        // Images listed, project still building: show them all as one group meanwhile.
+        browser_->set_clustering({std::vector<int>(static_cast<std::size_t>(dataset_->size()), 0), {tr("All images (indexing…)")}});
+        query_view_->show_message(tr("Preparing the project: encoding the images and finding initial clusters…"));
+        tabs_->setCurrentWidget(browser_);
+    }
+}
+
+void ProjectView::refresh_clustering() {
+    auto* session = controller_->session();
+    if (!session) return;
+    ClusteringSnapshot snapshot;
+    snapshot.assignment = session->clustering().assignment;
+    for (const auto& name : session->cluster_names()) snapshot.names.push_back(QString::fromStdString(name));
+    browser_->set_clustering(snapshot);
+    refresh_metrics();
+}
+
+void ProjectView::refresh_query() {
+    auto* session = controller_->session();
+    if (!session) return;
+    if (const auto card = controller_->current_card()) {
+        query_view_->show_query(*card);
+    } else {
+        query_view_->show_message(
+            tr("Press <b>Ask me questions</b> (Ctrl+R) for a round of %1 questions. After the round, the "
+               "clusters are re-learned from your answers.")
+                .arg(session->settings().round_size));
+    }
+    round_summary_->setText(tr("%n answer(s) so far", nullptr, static_cast<int>(session->active_answer_count())));
+}
+
+void ProjectView::refresh_metrics() {
+    auto* session = controller_->session();
+    if (!session) return;
+    const auto history = session->history();
+    std::vector<RoundMetrics> rounds;
+    history_->setRowCount(static_cast<int>(history.size()));
+    for (std::size_t row = 0; row < history.size(); ++row) {
+        const auto& summary = history[row];
+        const auto cell = [this, row](int column, const QString& text) {
+            history_->setItem(static_cast<int>(row), column, new QTableWidgetItem(text));
+        };
+        cell(0, QString::fromStdString(summary.name));
+        cell(1, QString::number(summary.answers_used));
+        if (summary.scores) {
+            cell(2, QString::number(summary.scores->nmi, 'f', 4));
+            cell(3, QString::number(summary.scores->acc, 'f', 4));
+            cell(4, QString::number(summary.scores->ari, 'f', 4));
+            cell(5, QString::number(summary.scores->ri, 'f', 4));
+            rounds.push_back({QString::fromStdString(summary.name), summary.scores->nmi, summary.scores->acc, summary.scores->ari});
+        }
+    }
+    chart_->set_rounds(std::move(rounds));
+}
+
+void ProjectView::show_queries() { tabs_->setCurrentIndex(0); query_view_->setFocus(); }
+void ProjectView::show_clusters() { tabs_->setCurrentWidget(browser_); }
+void ProjectView::show_metrics() { tabs_->setCurrentIndex(2); }
+
+void ProjectView::open_image(qint64 item) {
+    auto* dialog = new QDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(QString::fromStdString(dataset_->item_name(item)));
+    auto* label = new QLabel(dialog);
+    const QImage image = thumbnails_->full_image(item);
+    if (image.isNull()) {
+        label->setText(tr("This image can no longer be read."));
+    } else {
+        const int side = std::max(image.width(), 384);
+        label->setPixmap(QPixmap::fromImage(image.scaled(side, side, Qt::KeepAspectRatio,
+                                                         image.width() < 192 ? Qt::FastTransformation : Qt::SmoothTransformation)));
+    }
+    auto* scroll = new QScrollArea(dialog);
+    scroll->setWidget(label);
+    scroll->setWidgetResizable(true);
+    auto* layout = new QVBoxLayout(dialog);
+    layout->addWidget(scroll);
+    dialog->resize(std::min(1000, label->sizeHint().width() + 40), std::min(800, label->sizeHint().height() + 40));
+    dialog->show();
+}
+
+}  // namespace corral::ui

@@ -1,0 +1,58 @@
+#pragma once
+// The working area of an open project: the query tab, the cluster browser and the metrics. It
+// shows what the SessionController holds and forwards what the user does to it.
+#include <QWidget>
+
+#include <memory>
+
+#include "corral/core/dataset.h"
+
+class QLabel;
+class QPushButton;
+class QTabWidget;
+class QTableWidget;
+
+namespace corral::ui {
+
+class ClusterBrowser;
+class MetricsChart;
+class QueryView;
+class SessionController;
+class ThumbnailCache;
+
+class ProjectView : public QWidget {
+    Q_OBJECT
+public:
+    ProjectView(SessionController* controller, std::shared_ptr<const Dataset> dataset, QWidget* parent = nullptr);
+
+    // Refreshes from the controller's session (after it opened or changed).
+    void refresh_clustering();
+    void refresh_query();
+    void show_queries();
+    void show_clusters();
+    void show_metrics();
+
+    QueryView* query_view() const { return query_view_; }
+    ClusterBrowser* cluster_browser() const { return browser_; }
+    MetricsChart* metrics_chart() const { return chart_; }
+    QTabWidget* tabs() const { return tabs_; }
+    const Dataset& dataset() const { return *dataset_; }
+
+private:
+    void open_image(qint64 item);
+    void refresh_metrics();
+
+    SessionController* controller_;
+    std::shared_ptr<const Dataset> dataset_;
+    ThumbnailCache* thumbnails_;
+    QTabWidget* tabs_;
+    QueryView* query_view_;
+    QPushButton* start_round_;
+    QPushButton* fine_tune_;
+    QLabel* round_summary_;
+    ClusterBrowser* browser_;
+    MetricsChart* chart_;
+    QTableWidget* history_;
+};
+
+}  // namespace corral::ui

@@ -1,0 +1,47 @@
+#include "shortcut_sheet.h"
+
+#include <QDialogButtonBox>
+#include <QHeaderView>
+#include <QKeySequence>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace corral::ui {
+
+ShortcutSheet::ShortcutSheet(QWidget* parent) : QDialog(parent) {
+    setWindowTitle(tr("Keyboard shortcuts"));
+    const auto native = [](QKeySequence sequence) { return sequence.toString(QKeySequence::NativeText); };
+    const QList<QPair<QString, QString>> rows = {
+        {tr("1 … 5"), tr("The image belongs with that group")},
+        {tr("0 or N"), tr("None of these groups")},
+        {tr("S"), tr("Skip this image")},
+        {native(QKeySequence::Undo) + tr(" or Backspace"), tr("Undo the last answer (also after moving on)")},
+        {native(QKeySequence(Qt::CTRL | Qt::Key_R)), tr("Ask me questions (start a round)")},
+        {native(QKeySequence(Qt::CTRL | Qt::Key_T)), tr("Learn from my answers now")},
+        {tr("Esc"), tr("Cancel the running job")},
+        {native(QKeySequence(Qt::ALT | Qt::Key_1)) + QStringLiteral(" / 2 / 3"), tr("Questions / Clusters / Metrics")},
+        {native(QKeySequence::New), tr("New project from an image folder")},
+        {native(QKeySequence::Open), tr("Open a project")},
+        {tr("F2 (in the cluster list)"), tr("Rename the cluster")},
+        {tr("Enter (in the image grid)"), tr("Open the image large")},
+        {native(QKeySequence::HelpContents), tr("This sheet")},
+    };
+    auto* table = new QTableWidget(static_cast<int>(rows.size()), 2, this);
+    table->setHorizontalHeaderLabels({tr("Key"), tr("Action")});
+    table->verticalHeader()->hide();
+    table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    table->horizontalHeader()->setStretchLastSection(true);
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    for (int row = 0; row < rows.size(); ++row) {
+        table->setItem(row, 0, new QTableWidgetItem(rows[row].first));
+        table->setItem(row, 1, new QTableWidgetItem(rows[row].second));
+    }
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(table);
+    layout->addWidget(buttons);
+    resize(560, 460);
+}
+
+}  // namespace corral::ui
