@@ -1,6 +1,6 @@
 """Reference CLIP (Hugging Face CLIPModel architecture and weight names) for the parity tests.
 
-Usage: clip_reference.py OUT_DIR [ACTIVATION]
+Usage: clip_reference.py OUT_DIR [ACTIVATION [VOCAB_SIZE]]
 Writes OUT_DIR/config.json and OUT_DIR/model.safetensors (a tiny random CLIP, the file format
 written by hand with struct + json), the inputs pixels.bin (float32 [3,3,32,32]), ids.bin (int64
 [3,16]), ends.bin (int64 [3]), replacement.bin (float32 [text hidden]), and the outputs computed
@@ -16,12 +16,13 @@ import torch.nn.functional as F
 
 out = sys.argv[1]
 activation = sys.argv[2] if len(sys.argv) > 2 else "quick_gelu"
+vocab_size = int(sys.argv[3]) if len(sys.argv) > 3 else 64
 torch.manual_seed(1234)
 
 vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
               image_size=32, patch_size=8, num_channels=3, hidden_act=activation, layer_norm_eps=1e-5)
 text = dict(hidden_size=24, intermediate_size=48, num_hidden_layers=2, num_attention_heads=2,
-            vocab_size=64, max_position_embeddings=16, hidden_act=activation, layer_norm_eps=1e-5)
+            vocab_size=vocab_size, max_position_embeddings=16, hidden_act=activation, layer_norm_eps=1e-5)
 projection_dim = 16
 config = {"architectures": ["CLIPModel"], "model_type": "clip", "projection_dim": projection_dim,
           "logit_scale_init_value": 2.6592, "text_config": text, "vision_config": vision}
