@@ -162,3 +162,22 @@ TEST_CASE("CLIP folders that are incomplete or inconsistent fail with the file n
     testing::write_file(dir / "config.json", config);
     CHECK_NOTHROW(models::load_clip_model(dir));
 }
+
+TEST_CASE("CLIP text tower passes gradients to an inserted token embedding", "[model][clip]") {
+    // Multi-Sub learns a vector in place of a token through the frozen text tower.
+    Reference reference("quick_gelu");
+    const auto& dir = reference.folder.path();
+    auto model = models::load_clip_model(dir);
+    for (auto& parameter : model->parameters()) parameter.requires_grad_(false);
+    const auto ids = read_binary<std::int64_t>(dir / "ids.bin", {3, 16}, torch::kInt64);
+    const auto ends = read_binary<std::int64_t>(dir / "ends.bin", {3}, torch::kInt64);
+    auto vector = read_binary<float>(dir / "replacement.bin", {24}, torch::kFloat32).requires_grad_(true);
+    auto embedded = model->embed_tokens(ids).detach().clone();
+    embedded[0][2].copy_(vector);
+    const auto output = model->encode_text_embeddings(embedded, ends);
+    const auto expected = read_binary<float>(dir / "text_embeds_replaced.bin", {3, 16}, torch::kFloat32);
+    CHECK(max_abs_difference(output.detach(), expected) < 1e-5);
+    output[0].pow(2).sum().backward();
+    REQUIRE(vector.grad().defined());
+    CHECK(vector.grad().abs().sum().item<float>() > 0.0f);
+}
