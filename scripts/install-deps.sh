@@ -8,7 +8,7 @@ packages=(
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqt6svg6 libgl-dev
   libtorch-dev libopenblas0-pthread libopenblas-dev
   libopencv-dev libeigen3-dev catch2 libsqlite3-dev sqlite3 nlohmann-json3-dev
-  zlib1g-dev ccache
+  zlib1g-dev ccache libicu-dev
   dataset-fashion-mnist
   python3-sklearn python3-torch python3-numpy
   xvfb xauth

@@ -10,5 +10,6 @@ int report_failure(const Error& error);
 int run_cluster(Arguments& arguments);
 int run_export(Arguments& arguments);  // --project P --format csv|json|folder --out PATH
 int run_info(Arguments& arguments);    // --project P [--verify]
+int run_search(Arguments& arguments);
 
 }  // namespace corral::cli

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "corral/core/encoder.h"
+#include "encoders/clip_encoder.h"
 #include "encoders/pixel_encoder.h"
 
 namespace corral {
@@ -31,8 +32,13 @@ Expected<std::unique_ptr<ImageEncoder>> create_image_encoder(std::string_view sp
         }
         return std::unique_ptr<ImageEncoder>(std::make_unique<detail::PixelEncoder>(side));
     }
+    if (name == "clip" && !argument.empty()) {
+        auto resources = detail::load_clip_resources(std::filesystem::path(argument));
+        if (!resources) return resources.error();
+        return std::unique_ptr<ImageEncoder>(std::make_unique<detail::ClipImageEncoder>(std::move(*resources)));
+    }
     return make_error(ErrorCode::invalid_argument,
-                      "unknown encoder '" + std::string(spec) + "' (known: pixels[:SIDE])");
+                      "unknown encoder '" + std::string(spec) + "' (known: pixels[:SIDE], clip:MODEL_DIR)");
 }
 
 }  // namespace corral
