@@ -23,6 +23,7 @@ struct Command {
 const std::map<std::string, Command>& commands() {
     static const std::map<std::string, Command> table = {
         {"cluster", {run_cluster, {"json"}, "encode a dataset and cluster it with k-means; print NMI/ACC/ARI/RI"}},
+        {"pretrain", {run_pretrain, {"json", "restart"}, "train the embedded convnet clustering model on a dataset"}},
     };
     return table;
 }
@@ -38,7 +39,7 @@ void print_usage() {
     for (const auto& [name, command] : commands()) std::printf("  %-10s %s\n", name.c_str(), command.summary);
     std::cout << "\ncommon options:\n"
                  "  --data SPEC      fashion-mnist[:train|:test], idx:PATH, cifar:DIR, folder:DIR or a path\n"
-                 "  --encoder NAME   pixels[:SIDE]\n"
+                 "  --encoder NAME   pixels[:SIDE] or convnet:DIR (a model from pretrain)\n"
                  "  --limit N        use at most N images (an even sample)\n"
                  "  --threads N      compute threads (default: all cores)\n"
                  "  --json           machine-readable output\n"

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "corral/core/encoder.h"
+#include "encoders/convnet_encoder.h"
 #include "encoders/pixel_encoder.h"
 
 namespace corral {
@@ -31,8 +32,14 @@ Expected<std::unique_ptr<ImageEncoder>> create_image_encoder(std::string_view sp
         }
         return std::unique_ptr<ImageEncoder>(std::make_unique<detail::PixelEncoder>(side));
     }
+    if (name == "convnet") {
+        if (argument.empty()) {
+            return make_error(ErrorCode::invalid_argument, "convnet needs a model folder: convnet:DIR");
+        }
+        return detail::ConvnetEncoder::open(std::filesystem::path(std::string(argument)));
+    }
     return make_error(ErrorCode::invalid_argument,
-                      "unknown encoder '" + std::string(spec) + "' (known: pixels[:SIDE])");
+                      "unknown encoder '" + std::string(spec) + "' (known: pixels[:SIDE], convnet:DIR)");
 }
 
 }  // namespace corral
