@@ -1,5 +1,9 @@
 #include "corral/models/convnet.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
 #include <string>
 
 namespace corral::models {
@@ -89,6 +93,28 @@ ConvnetOutputs ConvnetClusteringImpl::forward(const torch::Tensor& images) {
         instance_head_->forward(outputs.features), torch::nn::functional::NormalizeFuncOptions().dim(1));
     outputs.probabilities = cluster_head_->forward(outputs.features);
     return outputs;
+}
+
+void ConvnetClusteringImpl::reset_parameters(std::uint64_t seed) {
+    torch::NoGradGuard no_grad;
+    auto generator = at::detail::createCPUGenerator(seed);
+    for (auto& item : named_parameters(true)) {
+        auto& parameter = item.value();
+        const auto& name = item.key();
+        const bool is_norm = name.find("norm") != std::string::npos;
+        const bool is_bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
+        if (is_norm) {
+            parameter.fill_(is_bias ? 0.0 : 1.0);
+        } else if (parameter.dim() == 4) {
+            // He initialisation on the fan-out, as torchvision's ResNet.
+            const double fan_out = static_cast<double>(parameter.size(0) * parameter.size(2) * parameter.size(3));
+            parameter.normal_(0.0, std::sqrt(2.0 / fan_out), generator);
+        } else {
+            const auto& weight = is_bias ? named_parameters(true)[name.substr(0, name.size() - 4) + "weight"] : parameter;
+            const double bound = 1.0 / std::sqrt(static_cast<double>(weight.size(1)));
+            parameter.uniform_(-bound, bound, generator);
+        }
+    }
 }
 
 }  // namespace corral::models

@@ -89,6 +89,7 @@ Expected<TrainingState> prepare_model(const ConvnetTrainingParams& params, const
         return state;
     }
     state.model = models::ConvnetClustering(options);
+    state.model->reset_parameters(params.seed);
     detail::use_channels_last(state.model);
     state.info.options = options;
     state.info.normalisation = detail::measure_normalisation(images);

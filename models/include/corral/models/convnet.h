@@ -78,6 +78,9 @@ class ConvnetClusteringImpl : public torch::nn::Module {
 public:
     explicit ConvnetClusteringImpl(const ConvnetOptions& options);
     ConvnetOutputs forward(const torch::Tensor& images);
+    // Fresh weights drawn from `seed` alone (call before moving to a device): He-normal
+    // convolutions, uniform(±1/sqrt(fan_in)) linear layers, unit batch norm. Equal seeds, equal models.
+    void reset_parameters(std::uint64_t seed);
 
     ConvnetBackbone& backbone() { return backbone_; }
     InstanceHead& instance_head() { return instance_head_; }
