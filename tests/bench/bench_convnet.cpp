@@ -2,7 +2,7 @@
 // and backward, CC losses, Adam) and encoding (inference), in images per second, on a
 // Fashion-MNIST subset. The reference is the same network and losses in PyTorch (Python), same
 // threads, on ready-made random batches (no augmentation, no data loading).
-// Usage: bench_convnet [images=4096] [widths=16,32,64] [batch=128]
+// Usage: bench_convnet [images=4096] [widths=16,32,64] [batch=128] [threads=0 (all cores)]
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -18,7 +18,8 @@
 using namespace corral;
 
 int main(int argc, char* argv[]) {
-    configure_runtime();
+    const int requested_threads = argc > 4 ? std::atoi(argv[4]) : 0;
+    configure_runtime({requested_threads});
     const long long images = argc > 1 ? std::atoll(argv[1]) : 4096;
     const std::string widths_text = argc > 2 ? argv[2] : "16,32,64";
     const int batch = argc > 3 ? std::atoi(argv[3]) : 128;
@@ -60,7 +61,8 @@ int main(int argc, char* argv[]) {
     const double encode_rate = static_cast<double>((*dataset)->size()) / (encode_ms / 1000.0);
 
     const int steps = std::max<int>(2, static_cast<int>(images / batch / 2));
-    const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads =
+        requested_threads > 0 ? static_cast<unsigned>(requested_threads) : std::max(1u, std::thread::hardware_concurrency());
     const auto reference = bench::run_python("tests/bench/convnet_reference.py",
                                              widths_text + " " + std::to_string(batch) + " " + std::to_string(steps) +
                                                  " " + std::to_string(threads) + " 10");

