@@ -11,5 +11,6 @@ int run_cluster(Arguments& arguments);
 int run_export(Arguments& arguments);  // --project P --format csv|json|folder --out PATH
 int run_info(Arguments& arguments);    // --project P [--verify]
 int run_search(Arguments& arguments);
+int run_pretrain(Arguments& arguments);
 
 }  // namespace corral::cli

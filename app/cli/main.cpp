@@ -26,6 +26,7 @@ const std::map<std::string, Command>& commands() {
         {"export", {run_export, {"json", "copy"}, "write a project's clustering as csv, json or a folder tree"}},
         {"info", {run_info, {"json", "verify"}, "summarise a project and check its images and database"}},
         {"search", {run_search, {"json"}, "zero-shot text->image search: the images a CLIP model finds closest to --text"}},
+        {"pretrain", {run_pretrain, {"json", "restart"}, "train the embedded convnet clustering model on a dataset"}},
     };
     return table;
 }
@@ -41,7 +42,8 @@ void print_usage() {
     for (const auto& [name, command] : commands()) std::printf("  %-10s %s\n", name.c_str(), command.summary);
     std::cout << "\ncommon options:\n"
                  "  --data SPEC      fashion-mnist[:train|:test], idx:PATH, cifar:DIR, folder:DIR or a path\n"
-                 "  --encoder NAME   pixels[:SIDE] or clip:MODEL_DIR (a Hugging Face CLIP folder; see docs/models.md)\n"
+                 "  --encoder NAME   pixels[:SIDE], convnet:DIR (a model from pretrain) or clip:MODEL_DIR\n"
+                 "                   (a Hugging Face CLIP folder; see docs/models.md)\n"
                  "  --limit N        use at most N images (an even sample)\n"
                  "  --threads N      compute threads (default: all cores)\n"
                  "  --project PATH   a project folder (NAME.corral) to read and write\n"

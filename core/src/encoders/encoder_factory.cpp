@@ -3,6 +3,7 @@
 
 #include "corral/core/encoder.h"
 #include "encoders/clip_encoder.h"
+#include "encoders/convnet_encoder.h"
 #include "encoders/pixel_encoder.h"
 
 namespace corral {
@@ -32,13 +33,20 @@ Expected<std::unique_ptr<ImageEncoder>> create_image_encoder(std::string_view sp
         }
         return std::unique_ptr<ImageEncoder>(std::make_unique<detail::PixelEncoder>(side));
     }
-    if (name == "clip" && !argument.empty()) {
+    if (name == "convnet") {
+        if (argument.empty()) {
+            return make_error(ErrorCode::invalid_argument, "convnet needs a model folder: convnet:DIR");
+        }
+        return detail::ConvnetEncoder::open(std::filesystem::path(std::string(argument)));
+    }
+    if (name == "clip") {
+        if (argument.empty()) return make_error(ErrorCode::invalid_argument, "clip needs a model folder: clip:MODEL_DIR");
         auto resources = detail::load_clip_resources(std::filesystem::path(argument));
         if (!resources) return resources.error();
         return std::unique_ptr<ImageEncoder>(std::make_unique<detail::ClipImageEncoder>(std::move(*resources)));
     }
     return make_error(ErrorCode::invalid_argument,
-                      "unknown encoder '" + std::string(spec) + "' (known: pixels[:SIDE], clip:MODEL_DIR)");
+                      "unknown encoder '" + std::string(spec) + "' (known: pixels[:SIDE], convnet:DIR, clip:MODEL_DIR)");
 }
 
 }  // namespace corral

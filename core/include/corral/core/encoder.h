@@ -2,6 +2,7 @@
 // Image encoders turn a dataset into one feature row per image. Specs:
 //   pixels[:SIDE]    PCA-whitened raw pixels (instant; a baseline and for tests)
 //   clip:MODEL_DIR   CLIP image tower of a Hugging Face CLIP folder (docs/models.md)
+//   convnet:DIR      backbone features of a convnet trained by train_convnet (corral-cli pretrain)
 // An encoder's id() names the encoder, its weights and its preprocessing: equal ids give equal
 // features, so the id is the cache key for stored embeddings.
 #include <memory>

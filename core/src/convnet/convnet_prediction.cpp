@@ -1,0 +1,92 @@
+#include <cstdio>
+#include <fstream>
+
+#include "convnet/augmentation.h"
+#include "convnet/convnet_store.h"
+#include "corral/core/convnet.h"
+#include "encoders/image_batch.h"
+#include "tensor_bridge.h"
+
+namespace corral {
+namespace {
+
+// FNV-1a over the file's bytes: cheap for a model of a few MB, and it changes with every weight.
+Expected<std::string> file_fingerprint(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error(ErrorCode::io_error, "cannot read " + path.string());
+    std::uint64_t hash = 1469598103934665603ull;
+    std::vector<char> buffer(1 << 16);
+    while (in) {
+        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        for (std::streamsize i = 0; i < in.gcount(); ++i) {
+            hash = (hash ^ static_cast<unsigned char>(buffer[static_cast<std::size_t>(i)])) * 1099511628211ull;
+        }
+    }
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+    return std::string(text);
+}
+
+}  // namespace
+
+Expected<ConvnetModelInfo> read_convnet_info(const std::filesystem::path& model_folder) {
+    try {
+        const auto path = detail::convnet_model_file(model_folder);
+        const auto file = models::read_checkpoint(path);
+        const auto checkpoint = detail::read_convnet_checkpoint_info(file, path);
+        auto fingerprint = file_fingerprint(path);
+        if (!fingerprint) return fingerprint.error();
+        ConvnetModelInfo info;
+        info.clusters = static_cast<int>(checkpoint.options.clusters);
+        info.input_size = static_cast<int>(checkpoint.options.input_size);
+        info.channels = static_cast<int>(checkpoint.options.input_channels);
+        info.feature_dimension = static_cast<int>(checkpoint.options.widths.back());
+        info.epochs_completed = checkpoint.epochs_completed;
+        info.fingerprint = *fingerprint;
+        return info;
+    } catch (const models::CheckpointError& error) {
+        return detail::to_error(error);
+    } catch (const std::exception& error) {
+        return make_error(ErrorCode::corrupt_data, model_folder.string() + ": " + error.what());
+    }
+}
+
+Expected<ConvnetPrediction> predict_with_convnet(const std::filesystem::path& model_folder, const Dataset& dataset,
+                                                 const JobContext& job) {
+    try {
+        torch::InferenceMode inference;
+        const auto device = detail::compute_device();
+        auto loaded = detail::load_convnet(model_folder, device);
+        const auto& options = loaded.info.options;
+        const detail::ImageGeometry geometry{static_cast<int>(options.input_size), static_cast<int>(options.input_channels)};
+        const auto count = dataset.size();
+        ConvnetPrediction prediction;
+        prediction.features = FloatMatrix(count, options.widths.back());
+        prediction.probabilities = FloatMatrix(count, options.clusters);
+        prediction.assignment.resize(static_cast<std::size_t>(count));
+        constexpr std::int64_t chunk = 1024;
+        for (std::int64_t begin = 0; begin < count; begin += chunk) {
+            if (job.stop_requested()) return cancelled_error();
+            const auto size = std::min(chunk, count - begin);
+            auto images = detail::load_image_batch(dataset, begin, size, geometry, job);
+            if (!images) return images.error();
+            const auto outputs = loaded.model->forward(detail::normalise_batch(images->to(device), loaded.info.normalisation));
+            const auto features = outputs.features.to(torch::kCPU, torch::kFloat32).contiguous();
+            const auto probabilities = outputs.probabilities.to(torch::kCPU, torch::kFloat32).contiguous();
+            const auto assignment = probabilities.argmax(1).to(torch::kInt32).contiguous();
+            std::copy_n(features.data_ptr<float>(), features.numel(), prediction.features.row(begin).data());
+            std::copy_n(probabilities.data_ptr<float>(), probabilities.numel(), prediction.probabilities.row(begin).data());
+            std::copy_n(assignment.data_ptr<int>(), size, prediction.assignment.begin() + begin);
+            job.report(static_cast<double>(begin + size) / static_cast<double>(count), "encoding with the convnet");
+        }
+        return prediction;
+    } catch (const models::CheckpointError& error) {
+        return detail::to_error(error);
+    } catch (const c10::Error& error) {
+        return make_error(ErrorCode::internal, std::string("convnet prediction failed: ") + error.what_without_backtrace());
+    } catch (const std::exception& error) {
+        return make_error(ErrorCode::internal, std::string("convnet prediction failed: ") + error.what());
+    }
+}
+
+}  // namespace corral
