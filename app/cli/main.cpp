@@ -23,6 +23,7 @@ struct Command {
 const std::map<std::string, Command>& commands() {
     static const std::map<std::string, Command> table = {
         {"cluster", {run_cluster, {"json"}, "encode a dataset and cluster it with k-means; print NMI/ACC/ARI/RI"}},
+        {"simulate", {run_simulate, {"json"}, "IDC with a simulated user: value mining, queries, feedback training"}},
     };
     return table;
 }
