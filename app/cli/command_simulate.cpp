@@ -80,6 +80,34 @@ Expected<FloatMatrix> encode_cached(const Dataset& dataset, ImageEncoder& encode
     return features;
 }
 
+// The initial k-means clustering, read from or written to the cache like the features.
+Expected<std::vector<int>> kmeans_cached(const FloatMatrix& features, const KMeansParams& params,
+                                         const std::string& cache_dir, const std::string& key, const JobContext& job) {
+    std::filesystem::path file;
+    if (!cache_dir.empty()) {
+        file = std::filesystem::path(cache_dir) / (key + "-kmeans" + std::to_string(params.clusters) + "-seed" +
+                                                   std::to_string(params.seed) + "-restarts" +
+                                                   std::to_string(params.restarts) + ".i32");
+        std::ifstream in(file, std::ios::binary);
+        std::vector<int> labels(static_cast<std::size_t>(features.rows()));
+        if (in.read(reinterpret_cast<char*>(labels.data()), static_cast<std::streamsize>(labels.size() * sizeof(int)))) {
+            return labels;
+        }
+    }
+    auto result = run_kmeans(features, params, job);
+    if (!result) return result.error();
+    if (!file.empty()) {
+        const auto temporary = file.string() + ".partial";
+        {
+            std::ofstream out(temporary, std::ios::binary);
+            out.write(reinterpret_cast<const char*>(result->assignment.data()),
+                      static_cast<std::streamsize>(result->assignment.size() * sizeof(int)));
+        }
+        std::filesystem::rename(temporary, file);
+    }
+    return std::move(result->assignment);
+}
+
 std::string cache_key(const std::string& text) {
     std::string key;
     for (char c : text) key += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
@@ -139,7 +167,7 @@ int run_simulate(Arguments& arguments) {
     kmeans.restarts = static_cast<int>(*restarts);
     kmeans.seed = static_cast<std::uint64_t>(*seed);
     kmeans.metric = DistanceMetric::cosine;  // IDC compares L2-normalised features by cosine
-    auto initial = run_kmeans(*features, kmeans, progress.job());
+    auto initial = kmeans_cached(*features, kmeans, cache_dir, key, progress.job());
     if (!initial) return report_failure(initial.error());
     const double kmeans_ms = stage.elapsed_ms();
 
@@ -151,11 +179,11 @@ int run_simulate(Arguments& arguments) {
     training.losses = *losses;
     training.seed = static_cast<std::uint64_t>(*seed);
     FeedbackTrainer trainer(training);
-    auto current = trainer.fit_initial(*features, initial->assignment, progress.job());
+    auto current = trainer.fit_initial(*features, *initial, progress.job());
     if (!current) return report_failure(current.error());
     const double fit_ms = stage.elapsed_ms();
     std::int64_t agreeing = 0;
-    for (std::size_t i = 0; i < initial->assignment.size(); ++i) agreeing += initial->assignment[i] == current->assignment[i];
+    for (std::size_t i = 0; i < initial->size(); ++i) agreeing += initial->at(i) == current->assignment[i];
 
     auto user = SimulatedUser::create((*dataset)->labels(), current->assignment, kmeans.clusters);
     if (!user) return report_failure(user.error());
@@ -217,8 +245,8 @@ int run_simulate(Arguments& arguments) {
         {"clusters", kmeans.clusters},
         {"strategy", strategy_names[static_cast<int>(*strategy)]},
         {"candidates", *candidates},
-        {"kmeans", metrics_json(**dataset, initial->assignment)},
-        {"head_agreement_with_kmeans", static_cast<double>(agreeing) / static_cast<double>(initial->assignment.size())},
+        {"kmeans", metrics_json(**dataset, *initial)},
+        {"head_agreement_with_kmeans", static_cast<double>(agreeing) / static_cast<double>(initial->size())},
         {"rounds", round_reports},
         {"timing_ms", {{"encode", encode_ms}, {"kmeans", kmeans_ms}, {"head_fit", fit_ms}, {"total", total.elapsed_ms()}}},
     };

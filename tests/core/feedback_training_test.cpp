@@ -26,17 +26,13 @@ Round simulate_round(const testing::PlantedClusters& data, SelectionStrategy str
     KMeansParams kmeans;
     kmeans.clusters = 4;
     kmeans.metric = DistanceMetric::cosine;
-    Stopwatch w;
     auto initial = run_kmeans(data.features, kmeans);
-    WARN("kmeans " << w.elapsed_ms());
     REQUIRE(initial);
     FeedbackTrainerParams params;
     params.clusters = 4;
     params.losses = losses;
     FeedbackTrainer trainer(params);
-    w.restart();
     auto before = trainer.fit_initial(data.features, initial->assignment);
-    WARN("fit " << w.elapsed_ms());
     REQUIRE(before);
     Round round;
     std::int64_t agree = 0;
@@ -53,9 +49,7 @@ Round simulate_round(const testing::PlantedClusters& data, SelectionStrategy str
     auto user = SimulatedUser::create(data.truth, before->assignment, 4);
     REQUIRE(user);
     const auto given = user->answer_all(*queries);
-    w.restart();
     auto after = trainer.fine_tune(data.features, given);
-    WARN("tune " << w.elapsed_ms());
     REQUIRE(after);
     round.accuracy_after = clustering_accuracy(data.truth, after->prediction.assignment);
     round.positives = after->positives;
