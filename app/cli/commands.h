@@ -12,5 +12,6 @@ int run_export(Arguments& arguments);  // --project P --format csv|json|folder -
 int run_info(Arguments& arguments);    // --project P [--verify]
 int run_search(Arguments& arguments);
 int run_pretrain(Arguments& arguments);
+int run_simulate(Arguments& arguments);
 
 }  // namespace corral::cli

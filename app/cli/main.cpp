@@ -27,6 +27,7 @@ const std::map<std::string, Command>& commands() {
         {"info", {run_info, {"json", "verify"}, "summarise a project and check its images and database"}},
         {"search", {run_search, {"json"}, "zero-shot text->image search: the images a CLIP model finds closest to --text"}},
         {"pretrain", {run_pretrain, {"json", "restart"}, "train the embedded convnet clustering model on a dataset"}},
+        {"simulate", {run_simulate, {"json"}, "IDC with a simulated user: value mining, queries, feedback training"}},
     };
     return table;
 }

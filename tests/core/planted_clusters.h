@@ -40,7 +40,7 @@ inline PlantedClusters make_planted_clusters(int clusters = 4, int per_cluster =
         for (int d = 0; d < dimension; ++d) {
             data.features(row, d) = (d == 0 ? 3.0f * t : 0.0f) + (d == 1 ? 3.0f * (1 - t) : 0.0f) + 0.3f * noise(rng);
         }
-        data.truth.push_back(t > 0.42f ? 0 : 1);
+        data.truth.push_back(t > 0.35f ? 0 : 1);
         data.in_band.push_back(1);
     }
     return data;

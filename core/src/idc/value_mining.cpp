@@ -58,6 +58,11 @@ std::uint64_t fingerprint(const FloatMatrix& features) {
 
 ValueMiner::ValueMiner(ValueMinerParams params) : params_(params) {}
 
+void ValueMiner::set_params(const ValueMinerParams& params) {
+    if (params.neighbors != params_.neighbors) cached_representativeness_.clear();
+    params_ = params;
+}
+
 Expected<Selection> ValueMiner::select(const FloatMatrix& features, const FloatMatrix& centres, int count,
                                        std::span<const std::int64_t> excluded, const JobContext& job) {
     const std::int64_t n = features.rows();

@@ -70,6 +70,8 @@ public:
                                std::span<const std::int64_t> excluded = {}, const JobContext& job = {});
 
     const ValueMinerParams& params() const { return params_; }
+    // New weights, strategy or greedy method; the kept representativeness stays valid unless K changes.
+    void set_params(const ValueMinerParams& params);
 
 private:
     ValueMinerParams params_;
