@@ -8,5 +8,6 @@ namespace corral::cli {
 int report_failure(const Error& error);
 
 int run_cluster(Arguments& arguments);
+int run_map(Arguments& arguments);
 
 }  // namespace corral::cli

@@ -23,6 +23,7 @@ struct Command {
 const std::map<std::string, Command>& commands() {
     static const std::map<std::string, Command> table = {
         {"cluster", {run_cluster, {"json"}, "encode a dataset and cluster it with k-means; print NMI/ACC/ARI/RI"}},
+        {"map", {run_map, {"json"}, "encode a dataset and lay it out with t-SNE (--out map.csv, --perplexity, --iterations)"}},
     };
     return table;
 }
