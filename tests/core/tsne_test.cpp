@@ -97,22 +97,30 @@ TsneParams quick_params() {
 }  // namespace
 
 TEST_CASE("interpolated repulsion matches the exact O(N^2) sums", "[unit][tsne]") {
-    const std::int64_t n = 3000;
+    const std::int64_t n = 2000;
     const TsneParams defaults;
     const corral::detail::InterpolatedRepulsion repulsion(
         {defaults.interpolation_points, defaults.min_intervals, defaults.intervals_per_unit});
     std::vector<double> exact_forces(2 * n), forces(2 * n);
 
     SECTION("a converged map") {
-        // A real t-SNE map (of a planted mixture): dense clusters over a span of about 80.
+        // A real t-SNE map (of a planted mixture): dense clusters over a span of about 70.
         const auto mixture = planted_mixture(n, 20, 10, 42);
-        auto map = run_tsne(mixture.points, defaults);
+        auto params = defaults;
+        params.iterations = 500;
+        auto map = run_tsne(mixture.points, params);
         REQUIRE(map);
         const std::vector<double> layout(map->layout.values().begin(), map->layout.values().end());
         const double exact_z = corral::detail::exact_repulsion(layout, exact_forces);
         const double z = repulsion.compute(layout, forces);
         CHECK(repulsion.intervals_for(layout) > defaults.min_intervals);  // the grid follows the extent
+        // The defaults are FIt-SNE's (3 points per unit interval): Z within 0.1 %, the forces
+        // within 2 % (measured 1.6 %), the accuracy of Barnes-Hut at angle 0.5, at a third of the
+        // FFT cost of the 1 % setting below.
         CHECK(std::abs(z - exact_z) / exact_z < 1e-3);
+        CHECK(relative_error(forces, exact_forces) < 2e-2);
+        const corral::detail::InterpolatedRepulsion twice_as_fine({3, 50, 2.0});
+        CHECK(std::abs(twice_as_fine.compute(layout, forces) - exact_z) / exact_z < 2e-4);
         CHECK(relative_error(forces, exact_forces) < 1e-2);
         // Finer interpolation converges quickly to the exact sums (float32 FFTs bound it near 1e-5).
         const corral::detail::InterpolatedRepulsion fine({5, 50, 2.0});
@@ -301,7 +309,7 @@ TEST_CASE("t-SNE on a planted mixture separates the clusters and matches sklearn
     REQUIRE(values.size() == 5);
     const double sklearn_reported = values[0], sklearn_kl = values[1], our_kl_under_sklearn_p = values[2];
     const double sklearn_trust = values[3], our_trust = values[4];
-    INFO("ours: KL " << result->kl_divergence << " (sklearn's P: " << our_kl_under_sklearn_p << "), trustworthiness "
+    WARN("ours: KL " << result->kl_divergence << " (sklearn's P: " << our_kl_under_sklearn_p << "), trustworthiness "
                      << our_trust << "; sklearn: KL " << sklearn_kl << " (reported " << sklearn_reported
                      << "), trustworthiness " << sklearn_trust);
     // Our P and KL agree with sklearn's P and a float64 KL of the same map.

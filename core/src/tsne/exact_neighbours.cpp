@@ -2,6 +2,10 @@
 
 #include <ATen/Parallel.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -16,6 +20,23 @@ constexpr std::int64_t kQueryBlock = 512;
 constexpr std::int64_t kReferenceBlock = 8192;
 
 using Candidate = std::pair<float, std::int32_t>;  // (score, index); the max-heap's top is the worst
+
+// The first column at or after `begin` whose score is below `worst` (or `end`). Almost every
+// score of a long row loses against a full heap, so the scan skips 8 columns per comparison.
+std::int64_t next_candidate(const float* row, std::int64_t begin, std::int64_t end, float worst) {
+    std::int64_t c = begin;
+#if defined(__SSE2__)
+    const __m128 threshold = _mm_set1_ps(worst);
+    for (; c + 8 <= end; c += 8) {
+        const __m128 low = _mm_min_ps(_mm_loadu_ps(row + c), _mm_loadu_ps(row + c + 4));
+        if (_mm_movemask_ps(_mm_cmplt_ps(low, threshold)) != 0) break;
+    }
+#endif
+    for (; c < end; ++c) {
+        if (row[c] < worst) return c;
+    }
+    return end;
+}
 
 void sort_by_distance(const float* points, std::int64_t dimensions, std::int64_t row, std::vector<Candidate>& heap,
                       std::int32_t* indices, float* squared_distances) {
@@ -77,9 +98,9 @@ Expected<NeighbourGraph> exact_neighbours(const torch::Tensor& input, int neighb
                     const float* row = score_data + q * reference_count;
                     const std::int64_t self = query_begin + q;
                     float worst = heap.size() == k ? heap.front().first : std::numeric_limits<float>::infinity();
-                    for (std::int64_t c = 0; c < reference_count; ++c) {
-                        // Columns arrive in increasing index order, so an equal score loses the tie.
-                        if (!(row[c] < worst)) continue;
+                    // Columns arrive in increasing index order, so an equal score loses the tie.
+                    for (std::int64_t c = next_candidate(row, 0, reference_count, worst); c < reference_count;
+                         c = next_candidate(row, c + 1, reference_count, worst)) {
                         const std::int64_t index = reference_begin + c;
                         if (index == self) continue;
                         if (heap.size() == k) {
