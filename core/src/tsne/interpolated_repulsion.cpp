@@ -13,9 +13,9 @@ namespace corral::detail {
 namespace {
 
 // Work items (of a few flops each) below which a loop runs on the calling thread: a parallel
-// region costs tens of microseconds, and milliseconds when the cores are oversubscribed, which
-// would dominate the small grids and layouts of early iterations and small maps.
-constexpr std::int64_t kParallelGrain = 1 << 17;
+// region costs tens of microseconds on idle cores, and a scheduler time slice (milliseconds)
+// when other processes hold the cores, which would dominate small maps' iterations.
+constexpr std::int64_t kParallelGrain = 1 << 18;
 
 // FFT sizes with only the prime factors 2, 3 and 5 transform several times faster than sizes
 // with a large prime factor.
@@ -78,7 +78,9 @@ torch::Tensor circulant_kernels(std::int64_t grid, std::int64_t fft, double spac
         squared_offsets[static_cast<std::size_t>(a)] = offset_squared;
         if (a > 0) squared_offsets[static_cast<std::size_t>(fft - a)] = offset_squared;
     }
-    auto kernels = torch::zeros({2, fft, fft}, torch::kFloat32);
+    // Allocated and zeroed here rather than by torch::zeros, whose fill is a parallel region.
+    auto kernels = torch::from_blob(new float[static_cast<std::size_t>(2 * fft * fft)](), {2, fft, fft},
+                                    [](void* data) { delete[] static_cast<float*>(data); }, torch::kFloat32);
     float* cauchy = kernels.data_ptr<float>();
     float* squared = cauchy + fft * fft;
     at::parallel_for(0, fft, std::max<std::int64_t>(1, kParallelGrain / fft), [&](std::int64_t begin, std::int64_t end) {
@@ -159,7 +161,8 @@ double InterpolatedRepulsion::compute(std::span<const double> layout, std::span<
 
     // Charges 1, y_1, y_2 spread onto the grid. Serial: a parallel scatter would need atomics or
     // per-thread grids, and this is a few million multiply-adds.
-    auto charges = torch::zeros({3, fft, fft}, torch::kFloat32);
+    auto charges = torch::from_blob(new float[static_cast<std::size_t>(3 * fft * fft)](), {3, fft, fft},
+                                    [](void* data) { delete[] static_cast<float*>(data); }, torch::kFloat32);
     float* charge = charges.data_ptr<float>();
     const std::int64_t charge_plane = fft * fft;
     for (std::int64_t i = 0; i < n; ++i) {

@@ -104,7 +104,7 @@ Expected<Optimisation> optimise(std::vector<double> layout, const detail::Sparse
         detail::attractive_forces(affinities, layout, attraction);
         const double normalisation = repulsive.compute(layout, repulsion);
         if (iteration % kKlEvery == 0) last_kl = detail::kl_divergence(affinities, layout, normalisation);
-        at::parallel_for(0, n, 16384, [&](std::int64_t begin, std::int64_t end) {
+        at::parallel_for(0, n, 65536, [&](std::int64_t begin, std::int64_t end) {
             for (std::size_t c = static_cast<std::size_t>(2 * begin); c < static_cast<std::size_t>(2 * end); c += 2) {
                 double step[2];
                 for (std::size_t d = 0; d < 2; ++d) {

@@ -11,7 +11,7 @@ namespace {
 
 // Rows (of about 100 nonzeros each) below which a loop stays on the calling thread: parallel
 // regions cost more than they save on small maps.
-constexpr std::int64_t kRowGrain = 2048;
+constexpr std::int64_t kRowGrain = 16384;
 
 }  // namespace
 
