@@ -13,5 +13,6 @@ int run_info(Arguments& arguments);    // --project P [--verify]
 int run_search(Arguments& arguments);
 int run_pretrain(Arguments& arguments);
 int run_simulate(Arguments& arguments);
+int run_map(Arguments& arguments);
 
 }  // namespace corral::cli
