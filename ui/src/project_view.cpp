@@ -1,11 +1,13 @@
 #include "project_view.h"
 
+#include <QComboBox>
 #include <QDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSignalBlocker>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -53,9 +55,21 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     metrics_layout->addWidget(history_, 1);
     tabs_->addTab(metrics_tab, tr("&Metrics"));
 
+    clustering_selector_ = new QComboBox(this);
+    clustering_selector_->setToolTip(tr("The clustering shown and refined: the initial one, one per round, "
+                                        "and any made by aspect"));
+    clustering_selector_->setMinimumContentsLength(24);
+    auto* selector_row = new QHBoxLayout;
+    selector_row->addWidget(new QLabel(tr("Clustering:"), this));
+    selector_row->addWidget(clustering_selector_);
+    selector_row->addStretch();
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(selector_row);
     layout->addWidget(tabs_);
+    connect(clustering_selector_, &QComboBox::activated, this, [this](int index) {
+        controller_->switch_clustering(clustering_selector_->itemData(index).toLongLong());
+    });
 
     connect(start_round_, &QPushButton::clicked, controller_, &SessionController::start_round);
     connect(fine_tune_, &QPushButton::clicked, controller_, &SessionController::fine_tune);
@@ -103,6 +117,16 @@ void ProjectView::refresh_metrics() {
     auto* session = controller_->session();
     if (!session) return;
     const auto history = session->history();
+    {
+        const QSignalBlocker blocker(clustering_selector_);
+        clustering_selector_->clear();
+        for (const auto& summary : history) {
+            QString label = QString::fromStdString(summary.name);
+            if (summary.scores) label += tr("  (ACC %1)").arg(summary.scores->acc, 0, 'f', 3);
+            clustering_selector_->addItem(label, QVariant::fromValue<qint64>(summary.id));
+            if (summary.id == session->clustering().id) clustering_selector_->setCurrentIndex(clustering_selector_->count() - 1);
+        }
+    }
     std::vector<RoundMetrics> rounds;
     history_->setRowCount(static_cast<int>(history.size()));
     for (std::size_t row = 0; row < history.size(); ++row) {

@@ -7,6 +7,7 @@
 
 #include "corral/core/dataset.h"
 
+class QComboBox;
 class QLabel;
 class QPushButton;
 class QTabWidget;
@@ -36,6 +37,7 @@ public:
     ClusterBrowser* cluster_browser() const { return browser_; }
     MetricsChart* metrics_chart() const { return chart_; }
     QTabWidget* tabs() const { return tabs_; }
+    QComboBox* clustering_selector() const { return clustering_selector_; }
     const Dataset& dataset() const { return *dataset_; }
 
 private:
@@ -46,6 +48,7 @@ private:
     std::shared_ptr<const Dataset> dataset_;
     ThumbnailCache* thumbnails_;
     QTabWidget* tabs_;
+    QComboBox* clustering_selector_;
     QueryView* query_view_;
     QPushButton* start_round_;
     QPushButton* fine_tune_;

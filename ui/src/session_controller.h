@@ -39,6 +39,8 @@ public:
     void undo();
     // Fine-tunes with every answer so far; a new clustering follows (clustering_changed).
     void fine_tune();
+    // Makes another stored clustering current (a job: the head is refitted to it).
+    void switch_clustering(qint64 clustering_id);
     void move_images(const std::vector<qint64>& items, int cluster);
     void rename_cluster(int cluster, const QString& name);
     // Fine-tune automatically when a round is complete (default on).

@@ -128,7 +128,9 @@ Status InteractiveSession::State::adopt_clustering(ClusteringRecord record, cons
     }
     centres_and_exemplars(features, record.assignment, record.cluster_count, centres, exemplars);
     if (fit_head) {
-        trainer = FeedbackTrainer(trainer_params(settings));
+        auto params = trainer_params(settings);
+        params.clusters = record.cluster_count;  // clusterings of one project may differ in K
+        trainer = FeedbackTrainer(params);
         auto fitted = trainer.fit_initial(features, record.assignment, job);
         if (!fitted) return fitted.error();
     }

@@ -16,6 +16,7 @@
 #include "corral/core/dataset.h"
 #include "corral/core/expected.h"
 #include "corral/core/job.h"
+#include "corral/core/matrix.h"
 #include "corral/core/metrics.h"
 #include "corral/core/project_types.h"
 
@@ -116,6 +117,16 @@ public:
     // Moves images to a cluster by hand: stored as manual answers, applied to the clustering now.
     Status move_images(const std::vector<std::int64_t>& items, int cluster);
     Status rename_cluster(int cluster, const std::string& name);
+
+    // --- several clusterings of one collection (k-means, IDC rounds, Multi-Sub aspects)
+    // Makes a stored clustering current: the open round closes (its candidates belong to the
+    // old clustering) and the head is refitted to it. Heavy: run as a job.
+    Status switch_clustering(std::int64_t clustering_id, const JobContext& job);
+    // Stores a clustering made elsewhere (a Multi-Sub run, say) under its name; returns its id.
+    Expected<std::int64_t> add_clustering(ClusteringRecord record);
+    std::vector<ClusteringSummary> clusterings() const { return history(); }
+    // The session's L2-normalised features, one row per image (for maps and other views).
+    const FloatMatrix& features() const;
 
     // --- fine-tuning with every active answer; the result becomes the current clustering
     Expected<TrainingOutcome> train(const JobContext& job);
