@@ -6,7 +6,9 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <QThread>
 #include <QWheelEvent>
+#include <QtConcurrent/QtConcurrentMap>
 
 #include <algorithm>
 #include <cmath>
@@ -250,43 +252,65 @@ void MapView::render_points() {
     layer_.setDevicePixelRatio(ratio);
     layer_.fill(kBackground);
 
+    // Per category: its colour, or 0 when hidden (every drawn colour is opaque, so 0 is free).
     const bool coloured = colouring_.category.size() == shown_.size();
-    std::vector<quint32> colours;
-    for (const QColor& colour : colouring_.colours) colours.push_back(colour.rgba());
+    std::vector<quint32> colour_of(static_cast<std::size_t>(colouring_.names.size()), 0);
+    for (std::size_t k = 0; k < colour_of.size(); ++k) {
+        const QColor colour = k < colouring_.colours.size() ? colouring_.colours[k] : kUncoloured;
+        if (category_visible(static_cast<int>(k))) colour_of[k] = colour.rgba() | 0xff000000u;
+    }
     const quint32 fallback = kUncoloured.rgba();
     const double opacity = shown_.size() > 20000 ? 0.7 : 0.85;
     const Sprite sprite = make_sprite(point_radius_px() * ratio, opacity);
-    const int side = 2 * sprite.half + 1;
+    const int half = sprite.half;
+    const int side = 2 * half + 1;
     const int columns = layer_.width(), rows = layer_.height();
     auto* pixels = reinterpret_cast<quint32*>(layer_.bits());
     const qsizetype stride = layer_.bytesPerLine() / 4;
     const double offset_x = width() / 2.0 * ratio, offset_y = height() / 2.0 * ratio;
     const double device_scale = scale_ * ratio;
+    const std::size_t categories = colour_of.size();
 
-    for (const qint64 item : draw_order_) {
-        if (item >= static_cast<qint64>(shown_.size())) continue;
-        quint32 colour = fallback;
-        if (coloured) {
-            const int category = colouring_.category[static_cast<std::size_t>(item)];
-            if (!category_visible(category)) continue;
-            if (category >= 0 && category < static_cast<int>(colours.size())) colour = colours[static_cast<std::size_t>(category)];
-        }
-        const QPointF& p = shown_[static_cast<std::size_t>(item)];
-        const int cx = static_cast<int>(std::floor((p.x() - centre_.x()) * device_scale + offset_x));
-        const int cy = static_cast<int>(std::floor((p.y() - centre_.y()) * device_scale + offset_y));
-        if (cx + sprite.half < 0 || cy + sprite.half < 0 || cx - sprite.half >= columns || cy - sprite.half >= rows) continue;
-        for (int sy = 0; sy < side; ++sy) {
-            const int y = cy - sprite.half + sy;
-            if (y < 0 || y >= rows) continue;
-            quint32* row = pixels + y * stride;
-            const quint32* alpha = sprite.alpha.data() + sy * side;
-            for (int sx = 0; sx < side; ++sx) {
-                const int x = cx - sprite.half + sx;
-                const quint32 a = alpha[sx];
-                if (a == 0 || x < 0 || x >= columns) continue;
-                row[x] = interpolate_255(colour, a, row[x], 255 - a);
+    // Horizontal bands in parallel: each band sees every point in draw order and writes only its
+    // own rows, so the picture is the same for any number of bands.
+    const auto blend_band = [&](int band_top, int band_bottom) {
+        for (const qint64 item : draw_order_) {
+            const auto index = static_cast<std::size_t>(item);
+            if (index >= shown_.size()) continue;
+            const QPointF& p = shown_[index];
+            const double y = (p.y() - centre_.y()) * device_scale + offset_y;
+            if (y < band_top - half - 1 || y >= band_bottom + half) continue;
+            const double x = (p.x() - centre_.x()) * device_scale + offset_x;
+            if (x < -half - 1 || x >= columns + half) continue;
+            quint32 colour = fallback;
+            if (coloured) {
+                const auto category = static_cast<std::size_t>(colouring_.category[index]);
+                colour = category < categories ? colour_of[category] : fallback;
+                if (colour == 0) continue;
+            }
+            const int left = static_cast<int>(std::floor(x)) - half, top = static_cast<int>(std::floor(y)) - half;
+            // Clip the sprite once per point, not per pixel.
+            const int first_column = std::max(0, -left), last_column = std::min(side, columns - left);
+            const int first_row = std::max(0, band_top - top), last_row = std::min(side, band_bottom - top);
+            for (int sy = first_row; sy < last_row; ++sy) {
+                quint32* row = pixels + (top + sy) * stride + left;
+                const quint32* alpha = sprite.alpha.data() + sy * side;
+                for (int sx = first_column; sx < last_column; ++sx) {
+                    const quint32 a = alpha[sx];
+                    if (a != 0) row[sx] = interpolate_255(colour, a, row[sx], 255 - a);
+                }
             }
         }
+    };
+    const int bands = shown_.size() > 20000 ? std::clamp(QThread::idealThreadCount(), 1, 8) : 1;
+    if (bands == 1) {
+        blend_band(0, rows);
+    } else {
+        std::vector<int> band_indices(static_cast<std::size_t>(bands));
+        std::iota(band_indices.begin(), band_indices.end(), 0);
+        QtConcurrent::blockingMap(band_indices, [&](int band) {
+            blend_band(rows * band / bands, rows * (band + 1) / bands);
+        });
     }
     layer_valid_ = true;
     last_render_ms_ = static_cast<double>(clock.nsecsElapsed()) / 1e6;
