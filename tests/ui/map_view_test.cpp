@@ -91,7 +91,7 @@ void send_wheel(QWidget* widget, QPointF position, int delta) {
 
 }  // namespace
 
-TEST_CASE("map view draws each category in its colour and the legend toggles a class", "[ui]") {
+TEST_CASE("map view draws each category in its colour and the legend toggles a class", "[ui][map]") {
     MapView view;
     view.resize(600, 400);
     view.show();
@@ -124,7 +124,7 @@ TEST_CASE("map view draws each category in its colour and the legend toggles a c
     CHECK(recoloured.bluish > both.bluish);
 }
 
-TEST_CASE("map colourings mark answers, bin value scores and keep unknown labels apart", "[ui]") {
+TEST_CASE("map colourings mark answers, bin value scores and keep unknown labels apart", "[ui][map]") {
     std::vector<AnswerRecord> answers(3);
     answers[0].sample = 1;
     answers[0].kind = AnswerKind::positive;
@@ -149,7 +149,7 @@ TEST_CASE("map colourings mark answers, bin value scores and keep unknown labels
     CHECK(category_colour(25) != category_colour(26));
 }
 
-TEST_CASE("hovering finds the nearest visible point and a click opens it", "[ui]") {
+TEST_CASE("hovering finds the nearest visible point and a click opens it", "[ui][map]") {
     MapView view;
     view.resize(600, 400);
     view.show();
@@ -188,7 +188,7 @@ TEST_CASE("hovering finds the nearest visible point and a click opens it", "[ui]
     CHECK(opened.size() == 1);  // a drag is not a click
 }
 
-TEST_CASE("a lasso selects exactly the points inside the drawn polygon", "[ui]") {
+TEST_CASE("a lasso selects exactly the points inside the drawn polygon", "[ui][map]") {
     MapView view;
     view.resize(600, 400);
     view.show();
@@ -225,7 +225,7 @@ TEST_CASE("a lasso selects exactly the points inside the drawn polygon", "[ui]")
     CHECK(view.points_in_polygon(across) == std::vector<qint64>{15, 16});
 }
 
-TEST_CASE("a 100k-point map repaints in well under 100 ms", "[ui]") {
+TEST_CASE("a 100k-point map repaints in well under 100 ms", "[ui][map]") {
     constexpr int kPoints = 100000;
     std::mt19937 random(7);
     std::normal_distribution<double> noise(0.0, 1.0);
@@ -284,7 +284,7 @@ TEST_CASE("a 100k-point map repaints in well under 100 ms", "[ui]") {
     CHECK(hover.elapsed() < 100);  // 1000 look-ups
 }
 
-TEST_CASE("the map of a Fashion-MNIST project streams in, opens selections and survives a reopen", "[ui][slow]") {
+TEST_CASE("the map of a Fashion-MNIST project streams in, opens selections and survives a reopen", "[ui][slow][map]") {
     testing::TempDir scratch;
     QSettings().clear();
     const QString folder = QString::fromStdString((scratch / "map.corral").string());
