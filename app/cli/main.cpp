@@ -28,7 +28,7 @@ const std::map<std::string, Command>& commands() {
         {"search", {run_search, {"json"}, "zero-shot text->image search: the images a CLIP model finds closest to --text"}},
         {"pretrain", {run_pretrain, {"json", "restart"}, "train the embedded convnet clustering model on a dataset"}},
         {"simulate", {run_simulate, {"json"}, "IDC with a simulated user: value mining, queries, feedback training"}},
-        {"map", {run_map, {"json"}, "encode a dataset and lay it out with t-SNE (--out map.csv, --perplexity, --iterations)"}},
+        {"map", {run_map, {"json"}, "encode a dataset and lay it out with t-SNE (--out map.csv, --project P, --perplexity, --iterations)"}},
     };
     return table;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// The working area of an open project: the query tab, the cluster browser and the metrics. It
+// The working area of an open project: the query tab, the cluster browser, the metrics and the map. It
 // shows what the SessionController holds and forwards what the user does to it.
 #include <QWidget>
 
@@ -16,6 +16,7 @@ class QTableWidget;
 namespace corral::ui {
 
 class ClusterBrowser;
+class MapPanel;
 class MetricsChart;
 class QueryView;
 class SessionController;
@@ -32,10 +33,12 @@ public:
     void show_queries();
     void show_clusters();
     void show_metrics();
+    void show_map();
 
     QueryView* query_view() const { return query_view_; }
     ClusterBrowser* cluster_browser() const { return browser_; }
     MetricsChart* metrics_chart() const { return chart_; }
+    MapPanel* map_panel() const { return map_; }
     QTabWidget* tabs() const { return tabs_; }
     QComboBox* clustering_selector() const { return clustering_selector_; }
     const Dataset& dataset() const { return *dataset_; }
@@ -56,6 +59,7 @@ private:
     ClusterBrowser* browser_;
     MetricsChart* chart_;
     QTableWidget* history_;
+    MapPanel* map_;
 };
 
 }  // namespace corral::ui

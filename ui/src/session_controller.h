@@ -29,6 +29,9 @@ public:
 
     bool has_session() const { return session_ != nullptr; }
     InteractiveSession* session() const { return session_.get(); }
+    // For jobs that read the session outside the controller (the map): keeps it alive while they run.
+    std::shared_ptr<InteractiveSession> shared_session() const { return session_; }
+    JobRunner* runner() const { return runner_; }
     std::shared_ptr<const Dataset> dataset() const;
     bool busy() const { return active_job_ != 0; }
     QString project_folder() const { return folder_; }

@@ -19,10 +19,15 @@
 #include "corral/core/matrix.h"
 #include "corral/core/metrics.h"
 #include "corral/core/project_types.h"
+#include "corral/core/tsne.h"
 
 namespace corral {
 
 class Project;
+
+// The project map (Project::store_map) that the session and `corral-cli map --project` write:
+// t-SNE of the L2-normalised encoder features.
+inline constexpr char kTsneMapName[] = "tsne";
 
 struct SessionSettings {
     std::string dataset_spec = "fashion-mnist";
@@ -131,6 +136,14 @@ public:
     // --- fine-tuning with every active answer; the result becomes the current clustering
     Expected<TrainingOutcome> train(const JobContext& job);
     Status adopt_training(const TrainingOutcome& outcome);
+
+    // --- the 2-D map: t-SNE of the session's features, stored in the project as kTsneMapName.
+    // Callable from a worker thread; `on_layout` receives intermediate layouts (see tsne.h) when
+    // params.layout_every > 0. Returns the final N x 2 layout, stored before returning.
+    Expected<FloatMatrix> compute_map(const TsneParams& params, const JobContext& job,
+                                      const TsneLayoutCallback& on_layout = {}) const;
+    // The map stored by compute_map, or nullopt when none is stored or it no longer fits the dataset.
+    std::optional<FloatMatrix> stored_map() const;
 
     class State;
 
