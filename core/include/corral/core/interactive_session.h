@@ -88,7 +88,8 @@ struct TrainingOutcome {
 class InteractiveSession {
 public:
     // Creates `folder` as a new project for the settings' dataset, encodes it (features cached in
-    // the project) and makes the initial k-means clustering current.
+    // the project) and makes the initial clustering current: a convnet encoder's own cluster head
+    // (the pre-trained clustering model IDC fine-tunes), cosine k-means for other encoders.
     static Expected<std::unique_ptr<InteractiveSession>> create(const std::filesystem::path& folder,
                                                                 const SessionSettings& settings, const JobContext& job);
     // Reopens a project where the user stopped: its dataset, features, current clustering and
