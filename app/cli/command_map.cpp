@@ -146,7 +146,7 @@ int run_map(Arguments& arguments) {
     if (!features) return report_failure(features.error());
     const double encode_ms = stage.elapsed_ms();
 
-    TsneParams params;
+    TsneParams params = map_tsne_params(features->cols());
     params.perplexity = *perplexity;
     params.iterations = static_cast<int>(*iterations);
     params.exaggeration_iterations = std::min(params.exaggeration_iterations, params.iterations);
@@ -175,6 +175,7 @@ int run_map(Arguments& arguments) {
         {"out", *out_path},
         {"clusters_in_csv", !clusters.empty()},
         {"perplexity", params.perplexity},
+        {"pca_dimensions", params.pca_dimensions},
         {"neighbours", map->neighbours},
         {"iterations", params.iterations},
         {"learning_rate", map->learning_rate},

@@ -61,12 +61,6 @@ QString colouring_label(MapPanel::ColourBy mode) {
 
 }  // namespace
 
-TsneParams MapPanel::default_params() {
-    TsneParams params;
-    params.layout_every = 5;
-    return params;
-}
-
 MapPanel::MapPanel(SessionController* controller, JobRunner* runner, ThumbnailCache* thumbnails, QWidget* parent)
     : QWidget(parent), controller_(controller), runner_(runner) {
     view_ = new MapView(thumbnails, this);
@@ -220,9 +214,11 @@ void MapPanel::show_layout(const std::vector<QPointF>& positions, bool animate) 
     if (colours_stale_ || view_->colouring().category.size() != positions.size()) recolour();
 }
 
-void MapPanel::compute_map(const TsneParams& params) {
+void MapPanel::compute_map(std::optional<TsneParams> chosen) {
     auto session = controller_->shared_session();
     if (!session || job_ != 0) return;
+    TsneParams params = chosen.value_or(session->default_map_params());
+    if (params.layout_every <= 0) params.layout_every = 5;
     layouts_received_ = 0;
     QPointer<MapPanel> self(this);
     auto last_post = std::make_shared<QElapsedTimer>();
@@ -252,6 +248,9 @@ void MapPanel::compute_map(const TsneParams& params) {
             job_ = 0;
             if (session != controller_->shared_session()) return;  // another project meanwhile
             if (!layout) {
+                // Back to the saved map: a stopped layout is not one to keep looking at.
+                if (auto stored = session->stored_map()) view_->set_layout(to_positions(*stored));
+                else view_->clear_layout();
                 on_map_finished(false, layout.error().code == ErrorCode::cancelled
                                            ? tr("Map cancelled.")
                                            : tr("The map failed: %1").arg(QString::fromStdString(layout.error().message)));

@@ -5,6 +5,7 @@
 // project and shown again when the project is reopened.
 #include <QWidget>
 
+#include <optional>
 #include <vector>
 
 #include "corral/core/tsne.h"
@@ -33,8 +34,9 @@ public:
     // Re-reads what the colourings show (clusters, answers) and loads the stored map when none is
     // shown; deferred until the tab is visible.
     void refresh();
-    // Starts t-SNE on the session's features; a no-op while one runs.
-    void compute_map(const TsneParams& params = default_params());
+    // Starts t-SNE on the session's features (the session's default map parameters unless given);
+    // a no-op while one runs.
+    void compute_map(std::optional<TsneParams> params = std::nullopt);
     bool computing() const { return job_ != 0; }
     // Layouts that reached the view while the last map was computed (the final one included).
     int layouts_received() const { return layouts_received_; }
@@ -42,7 +44,6 @@ public:
     std::vector<ColourBy> available_colourings() const;
     void set_colour_by(ColourBy mode);
     ColourBy colour_by() const { return colour_by_; }
-    static TsneParams default_params();
 
 Q_SIGNALS:
     void selection_made(const std::vector<qint64>& items);

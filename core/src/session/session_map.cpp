@@ -3,6 +3,14 @@
 
 namespace corral {
 
+TsneParams map_tsne_params(std::int64_t feature_columns) {
+    TsneParams params;
+    if (feature_columns <= 256) params.pca_dimensions = 0;
+    return params;
+}
+
+TsneParams InteractiveSession::default_map_params() const { return map_tsne_params(state_->features.cols()); }
+
 Expected<FloatMatrix> InteractiveSession::compute_map(const TsneParams& params, const JobContext& job,
                                                       const TsneLayoutCallback& on_layout) const {
     // The features never change after the session is loaded, so a worker may read them while
