@@ -38,13 +38,8 @@ int run_cluster(Arguments& arguments) {
 
     ConsoleProgress progress(!as_json);
     Stopwatch total;
-    DatasetOptions options;
-    options.limit = *limit;
-    auto dataset = open_dataset(data_spec, options, progress.job());
+    auto dataset = open_command_dataset(data_spec, *limit, progress.job());
     if (!dataset) return report_failure(dataset.error());
-    for (const auto& skipped : (*dataset)->skipped()) {
-        std::cerr << "skipped " << skipped.path.string() << ": " << skipped.reason << "\n";
-    }
     auto encoder = create_image_encoder(encoder_spec);
     if (!encoder) return report_failure(encoder.error());
     std::unique_ptr<Project> project;

@@ -120,9 +120,7 @@ int run_map(Arguments& arguments) {
     }
     const std::string data_spec = data_argument.value_or(defaults.data_spec);
     const long long limit = *limit_argument >= 0 ? *limit_argument : (data_argument ? 0 : defaults.limit);
-    DatasetOptions options;
-    options.limit = limit;
-    auto dataset = open_dataset(data_spec, options, progress.job());
+    auto dataset = open_command_dataset(data_spec, limit, progress.job());
     if (!dataset) return report_failure(dataset.error());
     auto encoder = create_image_encoder(encoder_argument.value_or(defaults.encoder_spec));
     if (!encoder) return report_failure(encoder.error());

@@ -69,13 +69,8 @@ int run_pretrain(Arguments& arguments) {
     params.resume = !restart;
 
     ConsoleProgress progress(!as_json);
-    DatasetOptions options;
-    options.limit = *limit;
-    auto dataset = open_dataset(data_spec, options, progress.job());
+    auto dataset = open_command_dataset(data_spec, *limit, progress.job());
     if (!dataset) return report_failure(dataset.error());
-    for (const auto& skipped : (*dataset)->skipped()) {
-        std::cerr << "skipped " << skipped.path.string() << ": " << skipped.reason << "\n";
-    }
     auto report = train_convnet(**dataset, params, progress.job());
     if (!report) return report_failure(report.error());
     Stopwatch predict_watch;

@@ -41,11 +41,8 @@ int run_search(Arguments& arguments) {
     if (!query_features) return report_failure(query_features.error());
     auto image_encoder = create_image_encoder(encoder_spec);
     if (!image_encoder) return report_failure(image_encoder.error());
-    DatasetOptions options;
-    options.limit = *limit;
-    auto dataset = open_dataset(*data_spec, options, progress.job());
+    auto dataset = open_command_dataset(*data_spec, *limit, progress.job());
     if (!dataset) return report_failure(dataset.error());
-    for (const auto& skipped : (*dataset)->skipped()) std::cerr << "skipped " << skipped.path.string() << ": " << skipped.reason << "\n";
     Stopwatch stage;
     auto image_features = (*image_encoder)->encode(**dataset, progress.job());
     if (!image_features) return report_failure(image_features.error());

@@ -339,9 +339,7 @@ int run_simulate(Arguments& arguments) {
 
     ConsoleProgress progress(!as_json);
     Stopwatch total;
-    DatasetOptions options;
-    options.limit = *limit;
-    auto dataset = open_dataset(data_spec, options, progress.job());
+    auto dataset = open_command_dataset(data_spec, *limit, progress.job());
     if (!dataset) return report_failure(dataset.error());
     if (!(*dataset)->has_ground_truth()) {
         return report_failure(make_error(ErrorCode::invalid_argument, "simulate needs a dataset with ground truth"));

@@ -64,13 +64,19 @@ TEST_CASE("image folder: classes from subfolders, corrupt files reported and ski
     testing::write_file(root / "dog/garbage.jpg", std::string(500, '\x5a'));
     testing::write_file(root / "cat/empty.png", "");
     testing::write_file(root / "dog/notes.txt", "not an image");
+    testing::write_file(root / "cat/text.png", "a text file with an image's name");
+    // Named by the wrong format but whole: kept.
+    std::filesystem::copy_file(root / "dog/dog0.png", root / "dog/png-named.jpg");
 
     auto dataset = open_dataset("folder:" + root.path().string());
     REQUIRE(dataset);
     const Dataset& data = **dataset;
-    CHECK(data.size() == 6);
-    CHECK(data.skipped().size() == 4);
-    for (const auto& skipped : data.skipped()) CHECK_FALSE(skipped.reason.empty());
+    CHECK(data.size() == 7);
+    CHECK(data.skipped().size() == 5);
+    for (const auto& skipped : data.skipped()) {
+        const bool named_truncated = skipped.path.filename() == "truncated.png" || skipped.path.filename() == "cut.jpg";
+        CHECK((skipped.reason.find("truncated") != std::string::npos) == named_truncated);
+    }
     REQUIRE(data.class_names() == std::vector<std::string>{"cat", "dog"});
     for (std::int64_t i = 0; i < data.size(); ++i) {
         const bool is_cat = data.item_name(i).rfind("cat/", 0) == 0;

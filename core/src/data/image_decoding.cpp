@@ -21,16 +21,27 @@ std::string lower_extension(const std::filesystem::path& path) {
     return extension;
 }
 
+enum class ImageSignature { jpeg, png, other };
+
+// By content, not by name: a PNG saved as .jpg is common and decodes fine.
+ImageSignature signature_of(const std::vector<unsigned char>& bytes) {
+    static constexpr std::array<unsigned char, 3> jpeg{0xFF, 0xD8, 0xFF};
+    static constexpr std::array<unsigned char, 8> png{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    if (bytes.size() >= jpeg.size() && std::equal(jpeg.begin(), jpeg.end(), bytes.begin())) return ImageSignature::jpeg;
+    if (bytes.size() >= png.size() && std::equal(png.begin(), png.end(), bytes.begin())) return ImageSignature::png;
+    return ImageSignature::other;
+}
+
 // libjpeg decodes a JPEG that lost its tail into a grey-filled image with only a warning, so a
 // truncated file would silently enter the dataset. A complete JPEG ends with the EOI marker and
 // a complete PNG with the IEND chunk.
-bool is_truncated(const std::vector<unsigned char>& bytes, const std::string& extension) {
-    if (extension == ".jpg" || extension == ".jpeg") {
+bool is_truncated(const std::vector<unsigned char>& bytes, ImageSignature signature) {
+    if (signature == ImageSignature::jpeg) {
         std::size_t end = bytes.size();
         while (end > 2 && bytes[end - 1] == 0) --end;  // some writers pad with zeros
         return end < 4 || bytes[end - 2] != 0xFF || bytes[end - 1] != 0xD9;
     }
-    if (extension == ".png") {
+    if (signature == ImageSignature::png) {
         static constexpr std::array<unsigned char, 4> iend{'I', 'E', 'N', 'D'};
         return bytes.size() < 12 || !std::equal(iend.begin(), iend.end(), bytes.end() - 8);
     }
@@ -52,7 +63,7 @@ Expected<Image> decode_image_file(const std::filesystem::path& path) {
     std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (in.bad()) return make_error(ErrorCode::io_error, path.string() + ": read failed");
     if (bytes.empty()) return make_error(ErrorCode::corrupt_data, path.string() + ": empty file");
-    if (is_truncated(bytes, lower_extension(path))) {
+    if (is_truncated(bytes, signature_of(bytes))) {
         return make_error(ErrorCode::corrupt_data, path.string() + ": image file is truncated");
     }
     cv::Mat decoded;
@@ -61,7 +72,9 @@ Expected<Image> decode_image_file(const std::filesystem::path& path) {
     } catch (const cv::Exception& error) {
         return make_error(ErrorCode::corrupt_data, path.string() + ": " + error.what());
     }
-    if (decoded.empty()) return make_error(ErrorCode::corrupt_data, path.string() + ": not a decodable image");
+    if (decoded.empty()) {
+        return make_error(ErrorCode::corrupt_data, path.string() + ": not an image (unknown or damaged format)");
+    }
     cv::Mat rgb;
     cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB);
     Image image{rgb.cols, rgb.rows, 3, {}};

@@ -1,0 +1,20 @@
+#include <iostream>
+
+#include "commands.h"
+
+namespace corral::cli {
+
+Expected<std::unique_ptr<Dataset>> open_command_dataset(const std::string& spec, long long limit, const JobContext& job) {
+    DatasetOptions options;
+    options.limit = limit;
+    auto dataset = open_dataset(spec, options, job);
+    if (!dataset) return dataset;
+    // Unreadable images are left out rather than failing the whole run; the user must still
+    // learn which ones, and stderr keeps --json output on stdout clean.
+    for (const auto& skipped : (*dataset)->skipped()) {
+        std::cerr << "skipped " << skipped.path.string() << ": " << skipped.reason << "\n";
+    }
+    return dataset;
+}
+
+}  // namespace corral::cli
