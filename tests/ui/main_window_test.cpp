@@ -50,7 +50,7 @@ TEST_CASE("a new user goes from launch to improved clusters with the keyboard al
     {
         MainWindow window;
         window.resize(1200, 800);
-        window.show();
+        REQUIRE(testing::show_active(&window));
         testing::save_screenshot(&window, QStringLiteral("welcome"));
 
         window.controller()->create_project(folder, small_settings());
@@ -99,7 +99,7 @@ TEST_CASE("a new user goes from launch to improved clusters with the keyboard al
     {
         MainWindow window;
         window.resize(1200, 800);
-        window.show();
+        REQUIRE(testing::show_active(&window));
         window.open_project(folder);
         REQUIRE(wait_for_session(window));
         ProjectView* view = window.project_view();

@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QTest>
 #include <QWidget>
 
 #include <functional>
@@ -20,10 +21,21 @@ inline bool wait_until(const std::function<bool()>& condition, int timeout_ms = 
     return true;
 }
 
-// Saves a screenshot of `widget` as SCREENSHOT_DIR/NAME.png; returns the path.
+// Shows `widget` and makes it the active window, as a user's click would: on a real X server
+// without a window manager a shown window does not get keyboard focus, and its shortcuts stay
+// silent. Returns whether it became active.
+inline bool show_active(QWidget* widget) {
+    widget->show();
+    widget->activateWindow();
+    return QTest::qWaitForWindowActive(widget, 5000);
+}
+
+// Saves a screenshot of `widget` as DIR/NAME.png, DIR being $CORRAL_SCREENSHOT_DIR or the build's
+// screenshots folder; returns the path.
 inline QString save_screenshot(QWidget* widget, const QString& name) {
-    QDir().mkpath(QStringLiteral(CORRAL_SCREENSHOT_DIR));
-    const QString path = QStringLiteral(CORRAL_SCREENSHOT_DIR) + QLatin1Char('/') + name + QStringLiteral(".png");
+    const QString folder = qEnvironmentVariable("CORRAL_SCREENSHOT_DIR", QStringLiteral(CORRAL_SCREENSHOT_DIR));
+    QDir().mkpath(folder);
+    const QString path = folder + QLatin1Char('/') + name + QStringLiteral(".png");
     widget->grab().save(path);
     return path;
 }
