@@ -170,6 +170,17 @@ torch::Tensor joint_features(const TrainingState& state, const torch::Tensor& ro
     return torch::cat({proxies, image_features(state, rows)}, 1);
 }
 
+// What the final k-means sees: [w, x] with each half centred and scaled to unit mean squared
+// norm. Proxies are mixtures of a few word embeddings and sit close together on the sphere, so
+// at equal scale the image half (which mixes every aspect) would decide the clusters alone.
+torch::Tensor clustering_features(const TrainingState& state, const torch::Tensor& rows, const torch::Tensor& weights) {
+    auto standardize = [](const torch::Tensor& half) {
+        const auto centred = half - half.mean(0, true);
+        return centred / centred.square().sum(1).mean().sqrt().clamp_min(1e-12);
+    };
+    return torch::cat({standardize(weights.matmul(state.word_embeddings)), standardize(image_features(state, rows))}, 1);
+}
+
 // Phase II: λ·(mean squared distance of same-pseudo-label pairs) + (1−λ)·(mean relu(m − distance)
 // of different-label pairs) over v, training the projection.
 double phase_two_epoch(TrainingState& state, torch::optim::Adam& projection_optimizer, const MultiSubParams& params,
@@ -186,7 +197,7 @@ double phase_two_epoch(TrainingState& state, torch::optim::Adam& projection_opti
         const auto squared = (v.unsqueeze(1) - v.unsqueeze(0)).square().sum(-1);
         const auto distance = (squared + 1e-12).sqrt();
         const auto same = labels.unsqueeze(1) == labels.unsqueeze(0);
-        const auto off_diagonal = torch::eye(rows.size(0), same.options()).logical_not();
+        const auto off_diagonal = torch::eye(rows.size(0), v.options()).to(torch::kBool).logical_not();
         const auto intra_mask = same.logical_and(off_diagonal);
         const auto inter_mask = same.logical_not();
         auto loss = torch::zeros({}, v.options());
@@ -300,7 +311,7 @@ Expected<MultiSubResult> run(const std::string& clip_model_dir, const Dataset& d
         const auto all = torch::arange(dataset.size(), torch::TensorOptions().dtype(torch::kInt64).device(device));
         const auto weights = word_weights(state, all);
         result.word_weights = detail::to_matrix(weights);
-        result.features = detail::to_matrix(joint_features(state, all, weights));
+        result.features = detail::to_matrix(clustering_features(state, all, weights));
     }
     KMeansParams kmeans;
     kmeans.clusters = params.clusters;

@@ -43,7 +43,8 @@ struct MultiSubResult {
     // heaviest first.
     std::vector<std::vector<std::pair<std::string, double>>> cluster_top_words;
     FloatMatrix word_weights;      // a_ik: images x words, rows sum to 1
-    FloatMatrix features;          // v_i = [w_i / |w_i|, x_i / |x_i|], what k-means clustered
+    FloatMatrix features;          // v_i = [w_i, x_i], each half centred and scaled to unit mean
+                                   // squared norm: what the final k-means clustered
     std::vector<double> phase_one_losses;  // mean loss per Phase I epoch, all alternations in order
     std::vector<double> phase_two_losses;  // mean loss per Phase II epoch
     double elapsed_ms = 0.0;
