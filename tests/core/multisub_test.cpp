@@ -14,6 +14,8 @@
 #include "corral/core/kmeans.h"
 #include "corral/core/metrics.h"
 #include "corral/core/multisub.h"
+#include "corral/core/runtime.h"
+#include "corral/core/text_encoder.h"
 #include "test_support.h"
 #include "tiny_clip_training.h"
 
@@ -59,17 +61,43 @@ double nmi(const std::vector<int>& truth, const std::vector<int>& predicted) {
     return normalized_mutual_information(truth, predicted);
 }
 
+// Zero-shot accuracy of `texts` (one per class, in class order) as classifiers of the images.
+double zero_shot_accuracy(TextEncoder& encoder, const FloatMatrix& image_features, const std::vector<std::string>& texts,
+                          const std::vector<int>& truth) {
+    auto text_features = encoder.encode(texts);
+    REQUIRE(text_features);
+    normalize_rows(*text_features);
+    std::int64_t right = 0;
+    for (std::int64_t i = 0; i < image_features.rows(); ++i) {
+        std::int64_t best = 0;
+        double best_score = -2.0;
+        for (std::int64_t k = 0; k < text_features->rows(); ++k) {
+            double score = 0.0;
+            for (std::int64_t d = 0; d < image_features.cols(); ++d) score += image_features(i, d) * (*text_features)(k, d);
+            if (score > best_score) best_score = score, best = k;
+        }
+        right += best == truth[static_cast<std::size_t>(i)];
+    }
+    return static_cast<double>(right) / static_cast<double>(image_features.rows());
+}
+
+// The tiny networks here are too small for two threads to pay off, and on a loaded machine the
+// OpenMP team's spin-waits cost more than the work (measured: 46 s against 267 s for the same
+// training): one thread for the test, the suite's setting restored after it.
+struct OneTorchThread {
+    OneTorchThread() { configure_runtime({1}); }
+    ~OneTorchThread() { configure_runtime(); }
+};
+
 }  // namespace
 
-// [!mayfail] until the shape aspect clears its bar: on the last run colour was recovered exactly
-// (NMI 1.000, shape NMI of that clustering 0.000) but shape reached only NMI 0.39 (the proxies
-// stay soft, a_ik ~0.30 vs 0.25, and the image half of v is dominated by colour). Minutes on the
-// loaded 2-core machine (tiny CLIP training 267 s, both Multi-Sub runs 95 s), hence [slow].
-TEST_CASE("Multi-Sub recovers each of two independent aspects that k-means cannot both find", "[slow][multisub][!mayfail]") {
+// About a minute on the loaded 2-core machine (tiny CLIP training most of it), hence [slow].
+TEST_CASE("Multi-Sub recovers each of two independent aspects that k-means cannot both find", "[slow][multisub]") {
+    const OneTorchThread one_thread;
     testing::TempDir root;
     Stopwatch clock;
-    const auto data = testing::render_colored_shapes(root / "images", 20, 7);  // 4 x 4 x 20 = 320 images
-    const double training_loss = testing::train_tiny_clip(data, root / "clip", 40, 11);
+    const auto data = testing::render_colored_shapes(root / "images", 16, 7);  // 4 x 4 x 16 = 256 images
+    const double training_loss = testing::train_tiny_clip(data, root / "clip", 100, 11);
     const double training_ms = clock.elapsed_ms();
     auto dataset = open_dataset("folder:" + (root / "images").string());
     REQUIRE(dataset);
@@ -89,6 +117,13 @@ TEST_CASE("Multi-Sub recovers each of two independent aspects that k-means canno
     auto features = (*encoder)->encode(**dataset, {});
     REQUIRE(features);
     normalize_rows(*features);
+    // The tiny CLIP must tell both aspects apart from text, or no proxy word could.
+    auto text_encoder = create_text_encoder("clip:" + model_dir);
+    REQUIRE(text_encoder);
+    const double zero_shot_color = zero_shot_accuracy(**text_encoder, *features,
+                                                      {"a red object", "a green object", "a blue object", "a yellow object"}, color_truth);
+    const double zero_shot_shape = zero_shot_accuracy(**text_encoder, *features,
+                                                      {"a circle shape", "a square shape", "a triangle shape", "a cross shape"}, shape_truth);
     KMeansParams kmeans;
     kmeans.clusters = 4;
     kmeans.restarts = 5;
@@ -104,6 +139,9 @@ TEST_CASE("Multi-Sub recovers each of two independent aspects that k-means canno
         params.prompt_template = prompt;
         params.clusters = 4;
         params.seed = 3;
+        // DESIGN's 5e-3 is for CLIP's 512-wide token embeddings: an Adam step grows a latent's norm
+        // by about lr * sqrt(width), so the 64-wide tiny text tower needs a few times that.
+        params.latent_learning_rate = 2e-2;
         auto result = run_multisub(model_dir, **dataset, params);
         REQUIRE(result);
         return std::move(*result);
@@ -114,34 +152,48 @@ TEST_CASE("Multi-Sub recovers each of two independent aspects that k-means canno
     const double multisub_ms = clock.elapsed_ms();
     const double color_nmi = nmi(color_truth, by_color.assignment);
     const double shape_nmi = nmi(shape_truth, by_shape.assignment);
-    std::fprintf(stderr, "tiny CLIP: loss %.3f, %.1f s; k-means NMI colour %.3f shape %.3f; Multi-Sub NMI colour %.3f "
-                "(shape %.3f), shape %.3f (colour %.3f); RI colour %.3f shape %.3f; %.1f s\n",
-                training_loss, training_ms / 1000, kmeans_color, kmeans_shape, color_nmi, nmi(shape_truth, by_color.assignment),
-                shape_nmi, nmi(color_truth, by_shape.assignment), rand_index(color_truth, by_color.assignment),
-                rand_index(shape_truth, by_shape.assignment), multisub_ms / 1000);
+    const double color_run_shape_nmi = nmi(shape_truth, by_color.assignment);
+    const double shape_run_color_nmi = nmi(color_truth, by_shape.assignment);
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "tiny CLIP: loss %.3f, %.1f s, zero-shot accuracy colour %.3f shape %.3f; k-means NMI colour %.3f shape %.3f; "
+                  "Multi-Sub 'color' NMI colour %.3f (shape %.3f, RI colour %.3f); 'shape' NMI shape %.3f (colour %.3f, RI shape "
+                  "%.3f); both runs %.1f s",
+                  training_loss, training_ms / 1000, zero_shot_color, zero_shot_shape, kmeans_color, kmeans_shape, color_nmi,
+                  color_run_shape_nmi, rand_index(color_truth, by_color.assignment), shape_nmi, shape_run_color_nmi,
+                  rand_index(shape_truth, by_shape.assignment), multisub_ms / 1000);
+    WARN(line);
 
-    CHECK(color_nmi > 0.8);
-    CHECK(shape_nmi > 0.8);
-    // Each aspect's clustering ignores the other one.
-    CHECK(nmi(shape_truth, by_color.assignment) < 0.2);
-    CHECK(nmi(color_truth, by_shape.assignment) < 0.2);
-    // k-means on the image features finds at most one aspect: Multi-Sub must beat it on the other
-    // by a wide margin, and on the sum.
-    CHECK(std::min(color_nmi, shape_nmi) > std::min(kmeans_color, kmeans_shape) + 0.4);
-    CHECK(color_nmi + shape_nmi > kmeans_color + kmeans_shape + 0.5);
+    CHECK(zero_shot_color > 0.9);
+    CHECK(zero_shot_shape > 0.9);
+    // Each aspect is recovered and its clustering ignores the other aspect.
+    CHECK(color_nmi > 0.9);
+    CHECK(shape_nmi > 0.9);
+    CHECK(color_run_shape_nmi < 0.1);
+    CHECK(shape_run_color_nmi < 0.1);
+    // k-means on the image features gives one clustering, which can follow at most one aspect:
+    // Multi-Sub must match it on that one and beat it widely on the other.
+    CHECK(color_nmi >= kmeans_color - 0.05);
+    CHECK(shape_nmi >= kmeans_shape - 0.05);
+    CHECK(std::min(color_nmi, shape_nmi) >= std::min(kmeans_color, kmeans_shape) + 0.4);
+    CHECK(color_nmi + shape_nmi >= kmeans_color + kmeans_shape + 0.5);
 
-    // The words shown per cluster: each colour heads exactly one colour cluster.
-    for (const auto& words : by_color.cluster_top_words) std::fprintf(stderr, "colour cluster led by %s %.3f, %s %.3f\n", words[0].first.c_str(), words[0].second, words[1].first.c_str(), words[1].second);
-    std::set<std::string> heads;
-    for (const auto& words : by_color.cluster_top_words) {
-        REQUIRE(words.size() == 4);
-        CHECK(words[0].second >= words[1].second);
-        heads.insert(words[0].first);
-    }
-    CHECK(heads == std::set<std::string>{"red", "green", "blue", "yellow"});
+    // The words shown per cluster: each word heads exactly one cluster of its aspect.
+    auto heads_of = [](const MultiSubResult& result) {
+        std::set<std::string> heads;
+        for (const auto& words : result.cluster_top_words) {
+            REQUIRE(words.size() == 4);
+            CHECK(words[0].second >= words[1].second);
+            heads.insert(words[0].first);
+        }
+        return heads;
+    };
+    CHECK(heads_of(by_color) == std::set<std::string>{"red", "green", "blue", "yellow"});
+    CHECK(heads_of(by_shape) == std::set<std::string>{"circle", "square", "triangle", "cross"});
     CHECK(by_color.word_weights.rows() == (*dataset)->size());
     CHECK(by_color.phase_one_losses.size() == 30);
     CHECK(by_color.phase_one_losses.back() < by_color.phase_one_losses.front());
+    CHECK(by_shape.phase_one_losses.back() < by_shape.phase_one_losses.front());
 
     MultiSubParams bad;
     bad.words = {"red", "green"};

@@ -80,36 +80,10 @@ Expected<torch::Tensor> pooled_image_features(models::ClipModel& model, const Da
     return torch::cat(parts);
 }
 
-// Adam on the rows of the latents a batch touched, as SparseAdam: rows outside the batch keep
-// their value (dense Adam would keep moving them on stale momentum).
-class RowAdam {
-public:
-    RowAdam(const torch::Tensor& values, double learning_rate)
-        : first_(torch::zeros_like(values)), second_(torch::zeros_like(values)),
-          steps_(torch::zeros({values.size(0), 1}, values.options())), learning_rate_(learning_rate) {}
-
-    void step(torch::Tensor& values, const torch::Tensor& rows, const torch::Tensor& gradient) {
-        constexpr double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
-        const auto steps = steps_.index_select(0, rows) + 1;
-        const auto first = first_.index_select(0, rows) * beta1 + gradient * (1 - beta1);
-        const auto second = second_.index_select(0, rows) * beta2 + gradient.square() * (1 - beta2);
-        const auto first_hat = first / (1 - torch::pow(beta1, steps));
-        const auto second_hat = second / (1 - torch::pow(beta2, steps));
-        values.index_put_({rows}, values.index_select(0, rows) - learning_rate_ * first_hat / (second_hat.sqrt() + epsilon));
-        first_.index_put_({rows}, first);
-        second_.index_put_({rows}, second);
-        steps_.index_put_({rows}, steps);
-    }
-
-private:
-    torch::Tensor first_, second_, steps_;
-    double learning_rate_;
-};
-
 struct TrainingState {
     torch::Tensor pooled;       // [n, vision hidden], fixed
     torch::Tensor word_embeddings;  // z, [words, text hidden], fixed
-    torch::Tensor latents;      // p, [n, text hidden]
+    torch::Tensor latents;      // p, [n, text hidden], one leaf trained by dense Adam
     torch::Tensor projection;   // W, [projection dim, vision hidden], a private copy of the model's
     PromptEmbedding prompt;
 };
@@ -132,12 +106,12 @@ std::vector<torch::Tensor> shuffled_batches(std::int64_t n, int batch_size, std:
 }
 
 // Phase I: 1 − cos(x_i, text(prompt with w_i)), over the latents and the projection.
-double phase_one_epoch(models::ClipModel& model, TrainingState& state, RowAdam& latent_optimizer,
+double phase_one_epoch(models::ClipModel& model, TrainingState& state, torch::optim::Adam& latent_optimizer,
                        torch::optim::Adam& projection_optimizer, const std::vector<torch::Tensor>& batches) {
     double total = 0.0;
     for (const auto& rows : batches) {
         const auto batch = rows.size(0);
-        auto latents = state.latents.index_select(0, rows).detach().requires_grad_(true);
+        const auto latents = state.latents.index_select(0, rows);
         const auto weights = torch::softmax(latents.matmul(state.word_embeddings.t()), 1);
         const auto proxies = weights.matmul(state.word_embeddings);
         const auto tokens = torch::cat({state.prompt.before.expand({batch, -1, -1}), proxies.unsqueeze(1),
@@ -148,9 +122,10 @@ double phase_one_epoch(models::ClipModel& model, TrainingState& state, RowAdam& 
         const auto loss = (1 - torch::cosine_similarity(image_features(state, rows), text, 1)).mean();
         // Gradients for the latents and the projection only: the shared model's own parameters
         // are read by other encoders and must neither train nor accumulate .grad.
-        const auto gradients = torch::autograd::grad({loss}, {latents, state.projection});
+        const auto gradients = torch::autograd::grad({loss}, {state.latents, state.projection});
         torch::NoGradGuard no_grad;
-        latent_optimizer.step(state.latents, rows, gradients[0]);
+        state.latents.mutable_grad() = gradients[0];
+        latent_optimizer.step();
         state.projection.mutable_grad() = gradients[1];
         projection_optimizer.step();
         total += loss.item<double>() * static_cast<double>(batch);
@@ -282,7 +257,11 @@ Expected<MultiSubResult> run(const std::string& clip_model_dir, const Dataset& d
         state.projection = model->image_projection()->weight.detach().to(torch::kFloat32).clone();
     }
     state.projection.requires_grad_(true);
-    RowAdam latent_optimizer(state.latents, params.latent_learning_rate);
+    // Dense Adam over all latents, as the reference's plain parameter: a latent's momentum keeps
+    // moving it between the batches that contain it, which a per-row (sparse) Adam at lr 5e-3 lacks:
+    // with a few batches per epoch it left the proxies near uniform.
+    state.latents.requires_grad_(true);
+    torch::optim::Adam latent_optimizer({state.latents}, torch::optim::AdamOptions(params.latent_learning_rate));
     torch::optim::Adam projection_optimizer({state.projection}, torch::optim::AdamOptions(params.projection_learning_rate));
 
     MultiSubResult result;
