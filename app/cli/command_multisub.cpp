@@ -76,10 +76,12 @@ int run_multisub(Arguments& arguments) {
     auto alternations = arguments.integer_or("alternations", MultiSubParams{}.alternations);
     auto phase_one = arguments.integer_or("phase-one-epochs", MultiSubParams{}.phase_one_epochs);
     auto phase_two = arguments.integer_or("phase-two-epochs", MultiSubParams{}.phase_two_epochs);
+    auto latent_learning_rate = arguments.number_or("latent-lr", MultiSubParams{}.latent_learning_rate);
     const bool as_json = arguments.flag("json");
     for (const auto* parsed : {&clusters, &limit, &seed, &alternations, &phase_one, &phase_two}) {
         if (!*parsed) return report_failure(parsed->error());
     }
+    if (!latent_learning_rate) return report_failure(latent_learning_rate.error());
     if (encoder_spec.rfind("clip:", 0) != 0) {
         return report_failure(make_error(ErrorCode::invalid_argument, "multisub needs --encoder clip:MODEL_DIR"));
     }
@@ -94,6 +96,7 @@ int run_multisub(Arguments& arguments) {
     params.alternations = static_cast<int>(*alternations);
     params.phase_one_epochs = static_cast<int>(*phase_one);
     params.phase_two_epochs = static_cast<int>(*phase_two);
+    params.latent_learning_rate = *latent_learning_rate;
     if (words_text) params.words = split(*words_text, ',');
     if (prompt) params.prompt_template = *prompt;
     if (params.words.empty() || params.prompt_template.empty()) {

@@ -97,7 +97,7 @@ TEST_CASE("Multi-Sub recovers each of two independent aspects that k-means canno
     testing::TempDir root;
     Stopwatch clock;
     const auto data = testing::render_colored_shapes(root / "images", 16, 7);  // 4 x 4 x 16 = 256 images
-    const double training_loss = testing::train_tiny_clip(data, root / "clip", 100, 11);
+    const double training_loss = testing::train_tiny_clip(data, root / "clip", 150, 11);
     const double training_ms = clock.elapsed_ms();
     auto dataset = open_dataset("folder:" + (root / "images").string());
     REQUIRE(dataset);

@@ -338,6 +338,7 @@ std::string multisub_parameters_json(const MultiSubParams& params, const MultiSu
                                  {"alternations", params.alternations},
                                  {"phase_one_epochs", params.phase_one_epochs},
                                  {"phase_two_epochs", params.phase_two_epochs},
+                                 {"latent_learning_rate", params.latent_learning_rate},
                                  {"seed", params.seed},
                                  {"top_words", std::move(top)}};
     return json.dump();
