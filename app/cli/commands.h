@@ -22,5 +22,6 @@ int run_search(Arguments& arguments);
 int run_pretrain(Arguments& arguments);
 int run_simulate(Arguments& arguments);
 int run_map(Arguments& arguments);
+int run_multisub(Arguments& arguments);  // --encoder clip:DIR --aspect A [--words ...] [--prompt ...] --clusters K
 
 }  // namespace corral::cli

@@ -48,7 +48,15 @@ ErrorCode code_of(models::ModelErrorKind kind) {
     return ErrorCode::internal;
 }
 
-// Decodes and preprocesses items [begin, begin + count) on all cores: uint8 [count, 3, size, size].
+std::mutex& cache_mutex() {
+    static std::mutex mutex;
+    return mutex;
+}
+
+}  // namespace
+
+Error to_error(const models::ModelError& error) { return make_error(code_of(error.kind()), error.what()); }
+
 Expected<torch::Tensor> load_clip_batch(const Dataset& dataset, std::int64_t begin, std::int64_t count, int size,
                                         const JobContext& job) {
     auto batch = torch::empty({count, 3, size, size}, torch::kUInt8);
@@ -81,14 +89,6 @@ Expected<torch::Tensor> load_clip_batch(const Dataset& dataset, std::int64_t beg
     return batch;
 }
 
-std::mutex& cache_mutex() {
-    static std::mutex mutex;
-    return mutex;
-}
-
-}  // namespace
-
-Error to_error(const models::ModelError& error) { return make_error(code_of(error.kind()), error.what()); }
 
 Expected<const models::ClipTokenizer*> ClipResources::tokenizer() {
     std::call_once(tokenizer_once_, [this] {

@@ -36,6 +36,10 @@ Expected<std::shared_ptr<ClipResources>> load_clip_resources(const std::filesyst
 // ModelError -> Error, with the code core callers branch on.
 Error to_error(const models::ModelError& error);
 
+// Decodes and CLIP-preprocesses items [begin, begin + count) on all cores: uint8 [count, 3, size, size].
+Expected<torch::Tensor> load_clip_batch(const Dataset& dataset, std::int64_t begin, std::int64_t count, int size,
+                                        const JobContext& job);
+
 class ClipImageEncoder final : public ImageEncoder {
 public:
     explicit ClipImageEncoder(std::shared_ptr<ClipResources> resources, std::int64_t batch_size = 32)
