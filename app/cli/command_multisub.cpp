@@ -108,9 +108,7 @@ int run_multisub(Arguments& arguments) {
     }
 
     ConsoleProgress progress(!as_json);
-    DatasetOptions options;
-    options.limit = *limit;
-    auto dataset = open_dataset(data_spec, options, progress.job());
+    auto dataset = open_command_dataset(data_spec, *limit, progress.job());
     if (!dataset) return report_failure(dataset.error());
     std::map<std::string, std::vector<int>> truths;
     if ((*dataset)->has_ground_truth()) truths["labels"] = (*dataset)->labels();
