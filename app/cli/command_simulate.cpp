@@ -1,5 +1,6 @@
-// corral-cli simulate: IDC with a simulated user (DESIGN §4). Encode, k-means, fit the cluster
-// head to it ("before"), then per round: mine values, build queries, answer them from ground
+// corral-cli simulate: IDC with a simulated user (DESIGN §4). Encode, take the pre-trained
+// clustering (the convnet's cluster head for convnet:DIR, else k-means), fit the cluster head to
+// it ("before"), then per round: mine values, build queries, answer them from ground
 // truth, fine-tune ("after"). Prints per round the answers, metrics and time per stage.
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,7 @@
 
 #include "commands.h"
 #include "console_progress.h"
+#include "corral/core/convnet.h"
 #include "corral/core/dataset.h"
 #include "corral/core/encoder.h"
 #include "corral/core/feedback_training.h"
@@ -22,6 +24,42 @@
 
 namespace corral::cli {
 namespace {
+
+std::vector<std::string> split(const std::string& text, char separator) {
+    std::vector<std::string> items;
+    std::stringstream stream(text);
+    for (std::string item; std::getline(stream, item, separator);) items.push_back(item);
+    return items;
+}
+
+// A list option: `text` split at `separator`, each item parsed; at least one item.
+template <typename T>
+Expected<std::vector<T>> parse_list(const std::string& option, const std::string& text, char separator,
+                                    Expected<T> (*parse)(const std::string&)) {
+    std::vector<T> values;
+    for (const auto& item : split(text, separator)) {
+        auto value = parse(item);
+        if (!value) return make_error(ErrorCode::invalid_argument, "--" + option + ": " + value.error().message);
+        values.push_back(*value);
+    }
+    if (values.empty()) return make_error(ErrorCode::invalid_argument, "--" + option + " needs a value");
+    return values;
+}
+
+Expected<double> parse_number(const std::string& text) {
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0') return make_error(ErrorCode::invalid_argument, "'" + text + "' is not a number");
+    return value;
+}
+
+Expected<int> parse_count(const std::string& text) {
+    auto value = parse_number(text);
+    if (!value || *value < 0 || *value != static_cast<int>(*value)) {
+        return make_error(ErrorCode::invalid_argument, "'" + text + "' is not a count");
+    }
+    return static_cast<int>(*value);
+}
 
 Expected<SelectionStrategy> parse_strategy(const std::string& name) {
     if (name == "hard") return SelectionStrategy::hard;
@@ -108,14 +146,160 @@ Expected<std::vector<int>> kmeans_cached(const FloatMatrix& features, const KMea
     return std::move(result->assignment);
 }
 
+// "H,R,D": the weights of hardness, representativeness and diversity in the value.
+Expected<ValueWeights> parse_weights(const std::string& list) {
+    auto values = parse_list<double>("weights", list, ',', parse_number);
+    if (!values || values->size() != 3) {
+        return make_error(ErrorCode::invalid_argument, "--weights is three numbers: hardness,representativeness,diversity");
+    }
+    ValueWeights weights;
+    weights.hardness = (*values)[0];
+    weights.representativeness = (*values)[1];
+    weights.diversity = (*values)[2];
+    return weights;
+}
+
 std::string cache_key(const std::string& text) {
     std::string key;
     for (char c : text) key += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
     return key;
 }
 
+
+// One setting compared by a simulation: selection strategy, value weights and fine-tuning.
+struct SimulationSetting {
+    SelectionStrategy strategy = SelectionStrategy::hard_representative_diverse;
+    ValueWeights weights;
+    double learning_rate = 0.0;
+    int epochs = 0;
+    int pseudo_labels_per_class = 0;
+    FeedbackLossSwitches losses;
+};
+
+const char* strategy_name(SelectionStrategy strategy) {
+    static const char* names[] = {"hard", "hard-rep", "hard-rep-div", "random"};
+    return names[static_cast<int>(strategy)];
+}
+
+std::string losses_name(const FeedbackLossSwitches& losses) {
+    std::string name;
+    for (const auto& [on, text] : {std::pair{losses.positive, "pos"}, {losses.negative, "neg"}, {losses.regularization, "reg"}}) {
+        if (on) name += (name.empty() ? "" : ",") + std::string(text);
+    }
+    return name;
+}
+
+// Everything the settings of one simulation share: the data, the pre-trained head, the user.
+struct SimulationShared {
+    const Dataset& dataset;
+    const FloatMatrix& features;
+    const FeedbackTrainer& fitted;  // the head fitted to the initial clustering
+    const ClusterPrediction& initial;
+    const SimulatedUser& user;
+    ValueMiner& miner;              // keeps representativeness (a kNN pass) across settings
+    const QueryBuilder& builder;
+    long long queries_total = 0;
+    long long rounds = 1;
+};
+
+// The rounds of one setting, starting from a copy of the fitted head.
+Expected<nlohmann::json> simulate_setting(const SimulationShared& shared, const SimulationSetting& setting,
+                                          const JobContext& job) {
+    FeedbackTrainer trainer = shared.fitted.copy();
+    auto training = trainer.params();
+    training.learning_rate = setting.learning_rate;
+    training.epochs = setting.epochs;
+    training.pseudo_labels_per_class = setting.pseudo_labels_per_class;
+    training.losses = setting.losses;
+    if (auto set = trainer.set_params(training); !set) return set.error();
+    auto mining = shared.miner.params();
+    mining.strategy = setting.strategy;
+    mining.weights = setting.weights;
+    shared.miner.set_params(mining);
+
+    ClusterPrediction current = shared.initial;
+    std::vector<Answer> answers;
+    std::vector<std::int64_t> answered;
+    nlohmann::json round_reports = nlohmann::json::array();
+    Stopwatch stage;
+    for (long long round = 0; round < shared.rounds; ++round) {
+        // The budget split evenly, the first rounds taking the remainder.
+        const long long count = shared.queries_total / shared.rounds + (round < shared.queries_total % shared.rounds ? 1 : 0);
+        const auto before = metrics_json(shared.dataset, current.assignment);
+        stage.restart();
+        auto selection = shared.miner.select(shared.features, current.centres, static_cast<int>(count), answered, job);
+        if (!selection) return selection.error();
+        const double select_ms = stage.elapsed_ms();
+        stage.restart();
+        auto queries = shared.builder.build(shared.features, current.centres, current.assignment, *selection);
+        if (!queries) return queries.error();
+        const double query_ms = stage.elapsed_ms();
+        long long positives = 0, negatives = 0, skips = 0;
+        for (const auto& answer : shared.user.answer_all(*queries)) {
+            positives += answer.kind == AnswerKind::positive;
+            negatives += answer.kind == AnswerKind::negative;
+            skips += answer.kind == AnswerKind::skip;
+            answered.push_back(answer.sample);
+            answers.push_back(answer);
+        }
+        stage.restart();
+        auto tuned = trainer.fine_tune(shared.features, answers, job);
+        if (!tuned) return tuned.error();
+        const double train_ms = stage.elapsed_ms();
+        current = std::move(tuned->prediction);
+        const auto& last = tuned->epochs.empty() ? EpochLosses{} : tuned->epochs.back();
+        round_reports.push_back({
+            {"round", round + 1},
+            {"answers", positives + negatives + skips},
+            {"positives", positives},
+            {"negatives", negatives},
+            {"skips", skips},
+            {"before", before},
+            {"after", metrics_json(shared.dataset, current.assignment)},
+            {"final_losses", {{"positive", last.positive}, {"negative", last.negative}, {"regularization", last.regularization}}},
+            {"timing_ms", {{"scoring", selection->scoring_ms}, {"selection", select_ms}, {"queries", query_ms}, {"training", train_ms}}},
+        });
+    }
+    return nlohmann::json{
+        {"strategy", strategy_name(setting.strategy)},
+        {"weights", {setting.weights.hardness, setting.weights.representativeness, setting.weights.diversity}},
+        {"learning_rate", setting.learning_rate},
+        {"epochs", setting.epochs},
+        {"pseudo_labels_per_class", setting.pseudo_labels_per_class},
+        {"losses", losses_name(setting.losses)},
+        {"rounds", round_reports},
+    };
+}
+
+void print_report(const nlohmann::json& output) {
+    std::printf("%s, encoder %s, %d clusters, T = %d\n", output["dataset"].get<std::string>().c_str(),
+                output["encoder"].get<std::string>().c_str(), output["clusters"].get<int>(), output["candidates"].get<int>());
+    std::printf("initial clustering (%s) ACC %.4f; head agrees with it on %.2f%%\n",
+                output["initial"]["method"].get<std::string>().c_str(), output["initial"]["scores"]["acc"].get<double>(),
+                100.0 * output["head_agreement_with_initial"].get<double>());
+    for (const auto& run : output["runs"]) {
+        std::printf("%s, weights %s, lr %g, %d epochs, losses %s:\n", run["strategy"].get<std::string>().c_str(),
+                    run["weights"].dump().c_str(), run["learning_rate"].get<double>(), run["epochs"].get<int>(),
+                    run["losses"].get<std::string>().c_str());
+        for (const auto& report : run["rounds"]) {
+            std::printf("  round %lld: %lld answers (%lld positive, %lld negative): ACC %.4f -> %.4f, NMI %.4f -> %.4f, "
+                        "ARI %.4f -> %.4f; select %.1f s, train %.1f s\n",
+                        report["round"].get<long long>(), report["answers"].get<long long>(),
+                        report["positives"].get<long long>(), report["negatives"].get<long long>(),
+                        report["before"]["acc"].get<double>(), report["after"]["acc"].get<double>(),
+                        report["before"]["nmi"].get<double>(), report["after"]["nmi"].get<double>(),
+                        report["before"]["ari"].get<double>(), report["after"]["ari"].get<double>(),
+                        report["timing_ms"]["selection"].get<double>() / 1000,
+                        report["timing_ms"]["training"].get<double>() / 1000);
+        }
+    }
+}
+
 }  // namespace
 
+// Options that take lists (--strategy, --learning-rate, --epochs, --pseudo-labels-per-class
+// comma-separated; --weights and --losses '/'-separated) run every combination from one encoding,
+// one initial fit and one kNN pass.
 int run_simulate(Arguments& arguments) {
     const std::string data_spec = arguments.text_or("data", "fashion-mnist");
     const std::string encoder_spec = arguments.text_or("encoder", "pixels");
@@ -126,17 +310,27 @@ int run_simulate(Arguments& arguments) {
     auto limit = arguments.integer_or("limit", 0);
     auto seed = arguments.integer_or("seed", 0);
     auto restarts = arguments.integer_or("restarts", 3);
-    auto epochs = arguments.integer_or("epochs", FeedbackTrainerParams{}.epochs);
-    auto learning_rate = arguments.number_or("learning-rate", FeedbackTrainerParams{}.learning_rate);
-    auto strategy = parse_strategy(arguments.text_or("strategy", "hard-rep-div"));
-    auto losses = parse_losses(arguments.text_or("losses", "pos,neg,reg"));
+    auto neighbors = arguments.integer_or("neighbors", ValueMinerParams{}.neighbors);
+    const FeedbackTrainerParams defaults;
+    auto strategies = parse_list<SelectionStrategy>("strategy", arguments.text_or("strategy", "hard-rep-div"), ',', parse_strategy);
+    auto learning_rates = parse_list<double>("learning-rate", arguments.text_or("learning-rate", std::to_string(defaults.learning_rate)),
+                                             ',', parse_number);
+    auto epochs = parse_list<int>("epochs", arguments.text_or("epochs", std::to_string(defaults.epochs)), ',', parse_count);
+    auto caps = parse_list<int>("pseudo-labels-per-class",
+                                arguments.text_or("pseudo-labels-per-class", std::to_string(defaults.pseudo_labels_per_class)),
+                                ',', parse_count);
+    auto weights = parse_list<ValueWeights>("weights", arguments.text_or("weights", "1,1,1"), '/', parse_weights);
+    auto losses = parse_list<FeedbackLossSwitches>("losses", arguments.text_or("losses", "pos,neg,reg"), '/', parse_losses);
     const std::string cache_dir = arguments.text_or("cache", "");
     const bool as_json = arguments.flag("json");
-    for (const auto* parsed : {&clusters, &queries_total, &candidates, &rounds, &limit, &seed, &restarts, &epochs}) {
+    for (const auto* parsed : {&clusters, &queries_total, &candidates, &rounds, &limit, &seed, &restarts, &neighbors}) {
         if (!*parsed) return report_failure(parsed->error());
     }
-    if (!learning_rate) return report_failure(learning_rate.error());
-    if (!strategy) return report_failure(strategy.error());
+    if (!strategies) return report_failure(strategies.error());
+    if (!learning_rates) return report_failure(learning_rates.error());
+    if (!epochs) return report_failure(epochs.error());
+    if (!caps) return report_failure(caps.error());
+    if (!weights) return report_failure(weights.error());
     if (!losses) return report_failure(losses.error());
     if (*rounds < 1 || *queries_total < 0 || *candidates < 1) {
         return report_failure(make_error(ErrorCode::invalid_argument, "--rounds and --candidates must be positive"));
@@ -167,107 +361,75 @@ int run_simulate(Arguments& arguments) {
     kmeans.restarts = static_cast<int>(*restarts);
     kmeans.seed = static_cast<std::uint64_t>(*seed);
     kmeans.metric = DistanceMetric::cosine;  // IDC compares L2-normalised features by cosine
-    auto initial = kmeans_cached(*features, kmeans, cache_dir, key, progress.job());
+    // The pre-trained clustering model: a convnet's own cluster head when the encoder has one.
+    const auto convnet_folder = convnet_folder_of(encoder_spec);
+    std::string initial_method = "kmeans";
+    Expected<std::vector<int>> initial = std::vector<int>{};
+    if (convnet_folder) {
+        initial_method = "convnet-head";
+        auto head = cluster_with_convnet_head(*convnet_folder, *features, progress.job());
+        if (!head) return report_failure(head.error());
+        if (head->probabilities.cols() != kmeans.clusters) {
+            return report_failure(make_error(ErrorCode::invalid_argument,
+                                             "the convnet has " + std::to_string(head->probabilities.cols()) +
+                                                 " clusters; pass --clusters " + std::to_string(head->probabilities.cols())));
+        }
+        initial = std::move(head->assignment);
+    } else {
+        initial = kmeans_cached(*features, kmeans, cache_dir, key, progress.job());
+    }
     if (!initial) return report_failure(initial.error());
-    const double kmeans_ms = stage.elapsed_ms();
+    const double initial_ms = stage.elapsed_ms();
 
     stage.restart();
     FeedbackTrainerParams training;
     training.clusters = kmeans.clusters;
-    training.epochs = static_cast<int>(*epochs);
-    training.learning_rate = *learning_rate;
-    training.losses = *losses;
     training.seed = static_cast<std::uint64_t>(*seed);
-    FeedbackTrainer trainer(training);
-    auto current = trainer.fit_initial(*features, *initial, progress.job());
-    if (!current) return report_failure(current.error());
+    FeedbackTrainer fitted(training);
+    auto fit = fitted.fit_initial(*features, *initial, progress.job());
+    if (!fit) return report_failure(fit.error());
     const double fit_ms = stage.elapsed_ms();
     std::int64_t agreeing = 0;
-    for (std::size_t i = 0; i < initial->size(); ++i) agreeing += initial->at(i) == current->assignment[i];
+    for (std::size_t i = 0; i < initial->size(); ++i) agreeing += initial->at(i) == fit->assignment[i];
 
-    auto user = SimulatedUser::create((*dataset)->labels(), current->assignment, kmeans.clusters);
+    auto user = SimulatedUser::create((*dataset)->labels(), fit->assignment, kmeans.clusters);
     if (!user) return report_failure(user.error());
     ValueMinerParams mining;
-    mining.strategy = *strategy;
+    mining.neighbors = static_cast<int>(*neighbors);
     mining.seed = static_cast<std::uint64_t>(*seed);
     ValueMiner miner(mining);
     const QueryBuilder builder(QueryBuilderParams{static_cast<int>(*candidates), 4});
+    const SimulationShared shared{**dataset, *features, fitted, *fit, *user, miner, builder, *queries_total, *rounds};
 
-    std::vector<Answer> answers;
-    std::vector<std::int64_t> answered;
-    nlohmann::json round_reports = nlohmann::json::array();
-    for (long long round = 0; round < *rounds; ++round) {
-        // The budget split evenly, the first rounds taking the remainder.
-        const long long count = *queries_total / *rounds + (round < *queries_total % *rounds ? 1 : 0);
-        const auto before = metrics_json(**dataset, current->assignment);
-        stage.restart();
-        auto selection = miner.select(*features, current->centres, static_cast<int>(count), answered, progress.job());
-        if (!selection) return report_failure(selection.error());
-        const double select_ms = stage.elapsed_ms();
-        stage.restart();
-        auto queries = builder.build(*features, current->centres, current->assignment, *selection);
-        if (!queries) return report_failure(queries.error());
-        const double query_ms = stage.elapsed_ms();
-        long long positives = 0, negatives = 0, skips = 0;
-        for (const auto& answer : user->answer_all(*queries)) {
-            positives += answer.kind == AnswerKind::positive;
-            negatives += answer.kind == AnswerKind::negative;
-            skips += answer.kind == AnswerKind::skip;
-            answered.push_back(answer.sample);
-            answers.push_back(answer);
-        }
-        stage.restart();
-        auto tuned = trainer.fine_tune(*features, answers, progress.job());
-        if (!tuned) return report_failure(tuned.error());
-        const double train_ms = stage.elapsed_ms();
-        current = std::move(tuned->prediction);
-        const auto& last = tuned->epochs.empty() ? EpochLosses{} : tuned->epochs.back();
-        round_reports.push_back({
-            {"round", round + 1},
-            {"answers", positives + negatives + skips},
-            {"positives", positives},
-            {"negatives", negatives},
-            {"skips", skips},
-            {"before", before},
-            {"after", metrics_json(**dataset, current->assignment)},
-            {"final_losses", {{"positive", last.positive}, {"negative", last.negative}, {"regularization", last.regularization}}},
-            {"timing_ms", {{"scoring", selection->scoring_ms}, {"selection", select_ms}, {"queries", query_ms}, {"training", train_ms}}},
-        });
-    }
+    nlohmann::json runs = nlohmann::json::array();
+    for (const auto strategy : *strategies)
+        for (const auto& weight : *weights)
+            for (const auto learning_rate : *learning_rates)
+                for (const auto epoch_count : *epochs)
+                    for (const auto cap : *caps)
+                        for (const auto& loss : *losses) {
+                            const SimulationSetting setting{strategy, weight, learning_rate, epoch_count, cap, loss};
+                            auto run = simulate_setting(shared, setting, progress.job());
+                            if (!run) return report_failure(run.error());
+                            runs.push_back(std::move(*run));
+                        }
     progress.finish();
 
-    static const char* strategy_names[] = {"hard", "hard-rep", "hard-rep-div", "random"};
     nlohmann::json output = {
         {"dataset", (*dataset)->description()},
         {"images", (*dataset)->size()},
         {"encoder", (*encoder)->id()},
         {"feature_dimension", features->cols()},
         {"clusters", kmeans.clusters},
-        {"strategy", strategy_names[static_cast<int>(*strategy)]},
         {"candidates", *candidates},
-        {"kmeans", metrics_json(**dataset, *initial)},
-        {"head_agreement_with_kmeans", static_cast<double>(agreeing) / static_cast<double>(initial->size())},
-        {"rounds", round_reports},
-        {"timing_ms", {{"encode", encode_ms}, {"kmeans", kmeans_ms}, {"head_fit", fit_ms}, {"total", total.elapsed_ms()}}},
+        {"neighbors", *neighbors},
+        {"initial", {{"method", initial_method}, {"scores", metrics_json(**dataset, *initial)}}},
+        {"head_agreement_with_initial", static_cast<double>(agreeing) / static_cast<double>(initial->size())},
+        {"runs", runs},
+        {"timing_ms", {{"encode", encode_ms}, {"initial", initial_ms}, {"head_fit", fit_ms}, {"total", total.elapsed_ms()}}},
     };
-    if (as_json) {
-        std::cout << output.dump(2) << "\n";
-        return 0;
-    }
-    std::printf("%s, encoder %s, %d clusters, strategy %s, T = %lld\n", (*dataset)->description().c_str(),
-                (*encoder)->id().c_str(), kmeans.clusters, output["strategy"].get<std::string>().c_str(), *candidates);
-    std::printf("k-means ACC %.4f; head agrees with k-means on %.2f%%\n", output["kmeans"]["acc"].get<double>(),
-                100.0 * output["head_agreement_with_kmeans"].get<double>());
-    for (const auto& report : round_reports) {
-        std::printf("round %lld: %lld answers (%lld positive, %lld negative): ACC %.4f -> %.4f, NMI %.4f -> %.4f, "
-                    "ARI %.4f -> %.4f; select %.1f s, train %.1f s\n",
-                    report["round"].get<long long>(), report["answers"].get<long long>(),
-                    report["positives"].get<long long>(), report["negatives"].get<long long>(),
-                    report["before"]["acc"].get<double>(), report["after"]["acc"].get<double>(),
-                    report["before"]["nmi"].get<double>(), report["after"]["nmi"].get<double>(),
-                    report["before"]["ari"].get<double>(), report["after"]["ari"].get<double>(),
-                    report["timing_ms"]["selection"].get<double>() / 1000, report["timing_ms"]["training"].get<double>() / 1000);
-    }
+    if (as_json) std::cout << output.dump(2) << "\n";
+    else print_report(output);
     return 0;
 }
 

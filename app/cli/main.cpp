@@ -29,7 +29,7 @@ const std::map<std::string, Command>& commands() {
         {"pretrain", {run_pretrain, {"json", "restart"}, "train the embedded convnet clustering model on a dataset"}},
         {"simulate", {run_simulate, {"json"}, "IDC with a simulated user: value mining, queries, feedback training"}},
         {"multisub", {run_multisub, {"json"}, "cluster by one aspect (--aspect color) with Multi-Sub on a CLIP model"}},
-        {"map", {run_map, {"json"}, "encode a dataset and lay it out with t-SNE (--out map.csv, --perplexity, --iterations)"}},
+        {"map", {run_map, {"json"}, "encode a dataset and lay it out with t-SNE (--out map.csv, --project P, --perplexity, --iterations)"}},
     };
     return table;
 }

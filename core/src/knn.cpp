@@ -2,6 +2,10 @@
 
 #include <ATen/Parallel.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -50,14 +54,34 @@ struct RowHeap {
     }
 };
 
-// Streams one [queries x references] block of partial distances into the queries' heaps.
-void scan_block(const torch::Tensor& partial, std::int64_t query_begin, std::int64_t reference_begin, SelfMatch self,
-                std::vector<float>& heap_distances, std::vector<std::int64_t>& heap_indices,
+// The first column at or after `begin` whose score norms[c] + dots[c] is below `worst` (or
+// `end`). Almost every score of a long row loses against a full heap, so the scan tests 8
+// columns per comparison.
+std::int64_t next_candidate(const float* dots, const float* norms, std::int64_t begin, std::int64_t end, float worst) {
+    std::int64_t c = begin;
+#if defined(__SSE2__)
+    const __m128 threshold = _mm_set1_ps(worst);
+    for (; c + 8 <= end; c += 8) {
+        const __m128 low = _mm_min_ps(_mm_add_ps(_mm_loadu_ps(norms + c), _mm_loadu_ps(dots + c)),
+                                      _mm_add_ps(_mm_loadu_ps(norms + c + 4), _mm_loadu_ps(dots + c + 4)));
+        if (_mm_movemask_ps(_mm_cmplt_ps(low, threshold)) != 0) break;
+    }
+#endif
+    for (; c < end; ++c) {
+        if (norms[c] + dots[c] < worst) return c;
+    }
+    return end;
+}
+
+// Streams one [queries x references] block of -2 q.r into the queries' heaps, scored
+// |r|^2 - 2 q.r (the query's own |q|^2 does not change its ranking). The query's own column
+// never enters: with SelfMatch::include it is added once, exactly, at the end.
+void scan_block(const torch::Tensor& dots, const float* reference_norms, std::int64_t query_begin,
+                std::int64_t reference_begin, std::vector<float>& heap_distances, std::vector<std::int64_t>& heap_indices,
                 std::vector<std::int64_t>& heap_sizes, std::int64_t neighbors) {
-    const auto host = partial.contiguous();
-    const float* values = host.data_ptr<float>();
-    const std::int64_t rows = host.size(0);
-    const std::int64_t cols = host.size(1);
+    const float* values = dots.data_ptr<float>();
+    const std::int64_t rows = dots.size(0);
+    const std::int64_t cols = dots.size(1);
     at::parallel_for(0, rows, 16, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t r = begin; r < end; ++r) {
             RowHeap heap{heap_distances.data() + r * neighbors, heap_indices.data() + r * neighbors,
@@ -65,18 +89,49 @@ void scan_block(const torch::Tensor& partial, std::int64_t query_begin, std::int
             const float* row = values + r * cols;
             const std::int64_t own = query_begin + r - reference_begin;  // the query's own column, if in this block
             float worst = heap.worst();
-            for (std::int64_t c = 0; c < cols; ++c) {
-                if (row[c] < worst && c != own) {
-                    heap.offer(row[c], reference_begin + c);
-                    worst = heap.worst();
-                }
-            }
-            if (self == SelfMatch::include && own >= 0 && own < cols) {
-                // Its own distance is 0 exactly, whatever the rounding of the expanded form says:
-                // offered as minus its squared norm (the row offset added back at the end).
-                heap.offer(-std::numeric_limits<float>::max(), query_begin + r);
+            for (std::int64_t c = next_candidate(row, reference_norms, 0, cols, worst); c < cols;
+                 c = next_candidate(row, reference_norms, c + 1, cols, worst)) {
+                if (c == own) continue;
+                heap.offer(reference_norms[c] + row[c], reference_begin + c);
+                worst = heap.worst();
             }
             heap_sizes[static_cast<std::size_t>(r)] = heap.size;
+        }
+    });
+}
+
+// Replaces each kept candidate's expanded-form score by its squared distance summed from the
+// coordinate differences (the expansion loses digits to cancellation when |q| >> |q - r|), and
+// sorts each row: the query itself first (when included), then by distance, ties by index.
+void finish_rows(const float* points, std::int64_t dimensions, std::int64_t query_begin, std::int64_t query_count,
+                 std::int64_t neighbors, std::int64_t found, SelfMatch self,
+                 const std::vector<std::int64_t>& heap_indices, float* distances, std::int64_t* indices) {
+    at::parallel_for(0, query_count, 64, [&](std::int64_t begin, std::int64_t end) {
+        std::vector<std::pair<float, std::int64_t>> row(static_cast<std::size_t>(found));
+        for (std::int64_t r = begin; r < end; ++r) {
+            const std::int64_t query = query_begin + r;
+            const float* own = points + query * dimensions;
+            for (std::int64_t j = 0; j < found; ++j) {
+                const std::int64_t other = heap_indices[static_cast<std::size_t>(r * found + j)];
+                const float* coordinates = points + other * dimensions;
+                float sum = 0.0f;
+                for (std::int64_t d = 0; d < dimensions; ++d) {
+                    const float difference = own[d] - coordinates[d];
+                    sum += difference * difference;
+                }
+                row[static_cast<std::size_t>(j)] = {sum, other};
+            }
+            std::sort(row.begin(), row.end());
+            float* out_distances = distances + r * neighbors;
+            std::int64_t* out_indices = indices + r * neighbors;
+            if (self == SelfMatch::include) {
+                *out_distances++ = 0.0f;
+                *out_indices++ = query;
+            }
+            for (std::int64_t j = 0; j < found; ++j) {
+                out_distances[j] = row[static_cast<std::size_t>(j)].first;
+                out_indices[j] = row[static_cast<std::size_t>(j)].second;
+            }
         }
     });
 }
@@ -125,42 +180,33 @@ Expected<NeighborTable> exact_on_device(const torch::Tensor& points, const torch
 Expected<NeighborTable> exact_on_cpu(const torch::Tensor& points, const torch::Tensor& norms, std::int64_t neighbors,
                                      SelfMatch self, const JobContext& job, KnnBlocks blocks) {
     const std::int64_t n = points.size(0);
+    const std::int64_t searched = self == SelfMatch::include ? neighbors - 1 : neighbors;
     NeighborTable table{torch::empty({n, neighbors}, torch::kInt64), torch::empty({n, neighbors}, torch::kFloat32)};
-    std::vector<float> heap_distances(static_cast<std::size_t>(blocks.queries * neighbors));
-    std::vector<std::int64_t> heap_indices(static_cast<std::size_t>(blocks.queries * neighbors));
+    std::vector<float> heap_distances(static_cast<std::size_t>(blocks.queries * std::max<std::int64_t>(searched, 1)));
+    std::vector<std::int64_t> heap_indices(heap_distances.size());
     std::vector<std::int64_t> heap_sizes(static_cast<std::size_t>(blocks.queries));
+    // One reused buffer for the products (a fresh 64 MiB tensor per block costs page faults),
+    // and a plain product: with t-SNE's inner dimension of 50 the GEMM is bound by writing its
+    // output, and a bias would make it read the output too (measured 1.2x slower).
+    auto buffer = torch::empty({blocks.queries, blocks.references}, torch::kFloat32);
+    const auto scaled = points * -2.0f;  // exact: a power of 2
+    const float* norm_data = norms.data_ptr<float>();
     for (std::int64_t query_begin = 0; query_begin < n; query_begin += blocks.queries) {
         const std::int64_t query_count = std::min(blocks.queries, n - query_begin);
         const auto queries = points.narrow(0, query_begin, query_count);
         std::fill(heap_sizes.begin(), heap_sizes.end(), 0);
-        for (std::int64_t reference_begin = 0; reference_begin < n; reference_begin += blocks.references) {
+        for (std::int64_t reference_begin = 0; searched > 0 && reference_begin < n; reference_begin += blocks.references) {
             if (job.stop_requested()) return cancelled_error();
             const std::int64_t reference_count = std::min(blocks.references, n - reference_begin);
-            // ||r||^2 - 2 q.r ranks the references of a query like the full distance; ||q||^2 is added at the end.
-            const auto partial = torch::addmm(norms.narrow(0, reference_begin, reference_count).unsqueeze(0), queries,
-                                              points.narrow(0, reference_begin, reference_count).t(), 1.0, -2.0);
-            scan_block(partial, query_begin, reference_begin, self, heap_distances, heap_indices, heap_sizes, neighbors);
+            auto dots = torch::from_blob(buffer.data_ptr<float>(), {query_count, reference_count}, torch::kFloat32);
+            torch::mm_out(dots, queries, scaled.narrow(0, reference_begin, reference_count).t());
+            scan_block(dots, norm_data + reference_begin, query_begin, reference_begin, heap_distances, heap_indices,
+                       heap_sizes, searched);
         }
-        const auto query_norms = norms.narrow(0, query_begin, query_count).contiguous();
-        auto distances = table.squared_distances.narrow(0, query_begin, query_count);
-        auto indices = table.indices.narrow(0, query_begin, query_count);
-        at::parallel_for(0, query_count, 64, [&](std::int64_t begin, std::int64_t end) {
-            std::vector<std::pair<float, std::int64_t>> row(static_cast<std::size_t>(neighbors));
-            for (std::int64_t r = begin; r < end; ++r) {
-                const float offset = query_norms.data_ptr<float>()[r];
-                for (std::int64_t j = 0; j < neighbors; ++j) {
-                    const float partial = heap_distances[static_cast<std::size_t>(r * neighbors + j)];
-                    const bool own = partial == -std::numeric_limits<float>::max();
-                    row[static_cast<std::size_t>(j)] = {own ? 0.0f : std::max(0.0f, partial + offset),
-                                                        heap_indices[static_cast<std::size_t>(r * neighbors + j)]};
-                }
-                std::sort(row.begin(), row.end());
-                for (std::int64_t j = 0; j < neighbors; ++j) {
-                    distances[r][j] = row[static_cast<std::size_t>(j)].first;
-                    indices[r][j] = row[static_cast<std::size_t>(j)].second;
-                }
-            }
-        });
+        finish_rows(points.data_ptr<float>(), points.size(1), query_begin, query_count, neighbors, searched, self,
+                    heap_indices,
+                    table.squared_distances.data_ptr<float>() + query_begin * neighbors,
+                    table.indices.data_ptr<std::int64_t>() + query_begin * neighbors);
         job.report(static_cast<double>(query_begin + query_count) / n, "nearest neighbours");
     }
     return table;
@@ -180,7 +226,9 @@ Expected<NeighborTable> exact_nearest_neighbors(const torch::Tensor& input, std:
     }
     try {
         torch::InferenceMode inference;
-        const auto points = input.to(torch::kFloat32).contiguous();
+        // Centred: distances do not change, and the expanded form's cancellation shrinks with |q|.
+        auto points = input.to(torch::kFloat32);
+        points = (points - points.mean(0, /*keepdim=*/true)).contiguous();
         const auto norms = (points * points).sum(1);
         auto table = points.is_cpu() ? exact_on_cpu(points, norms, neighbors, self, job, blocks)
                                      : exact_on_device(points, norms, neighbors, self, job, blocks);

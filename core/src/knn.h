@@ -17,7 +17,9 @@ struct NeighborTable {
 };
 
 // Rows x columns of one distance block. The defaults (2048 x 8192 floats = 64 MiB) give an
-// efficient GEMM and still sit beside the other jobs of a desktop; tests use small ones.
+// efficient GEMM and still sit beside the other jobs of a desktop; smaller blocks measured
+// slower on a CPU (OpenBLAS's and the scan's thread pools alternate more often). Tests use
+// small ones.
 struct KnnBlocks {
     std::int64_t queries = 2048;
     std::int64_t references = 8192;

@@ -1,11 +1,14 @@
 // Exact 20-NN of 70k x 512 (DESIGN §7: within a minute): our blocked GEMM with a streaming
 // top-K over all rows, against scikit-learn's brute-force NearestNeighbors on a subsample of
 // queries (against all rows) in the same run, extrapolated to all rows; also the recall of our
-// neighbours against scikit-learn's on that subsample.
+// neighbours against scikit-learn's on that subsample, and torch::mm's rate on a square GEMM.
+// Usage: bench_knn [ROWS [SAMPLE [DIMENSIONS [K]]]]   (defaults 70000 5000 512 20; t-SNE: 70000 5000 50 90)
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include <torch/torch.h>
 
 #include "bench_support.h"
 #include "corral/core/job.h"
@@ -19,10 +22,20 @@ int main(int argc, char* argv[]) {
     configure_runtime();
     const std::int64_t rows = argc > 1 ? std::atoll(argv[1]) : 70000;
     const std::int64_t sample = argc > 2 ? std::atoll(argv[2]) : 5000;
-    const int k = 20;
-    std::printf("kNN benchmark: %lld x 512, K = %d\n%s\n%s\n", static_cast<long long>(rows), k,
-                bench::machine_summary().c_str(), runtime_summary().c_str());
-    const auto data = bench::make_synthetic_features(rows, 512, 10);
+    const std::int64_t dimensions = argc > 3 ? std::atoll(argv[3]) : 512;
+    const int k = argc > 4 ? std::atoi(argv[4]) : 20;
+    std::printf("kNN benchmark: %lld x %lld, K = %d\n%s\n%s\n", static_cast<long long>(rows),
+                static_cast<long long>(dimensions), k, bench::machine_summary().c_str(), runtime_summary().c_str());
+    const auto data = bench::make_synthetic_features(rows, dimensions, 10);
+    {
+        // The machine's GEMM rate now (it is shared): torch::mm on 2048 x 2048 float32.
+        torch::InferenceMode inference;
+        const auto a = torch::randn({2048, 2048}), b = torch::randn({2048, 2048});
+        torch::mm(a, b);
+        Stopwatch gemm;
+        for (int r = 0; r < 3; ++r) torch::mm(a, b);
+        std::printf("torch::mm 2048^3 float32: %.1f GFLOP/s\n", 3 * 2.0 * 2048.0 * 2048.0 * 2048.0 / (gemm.elapsed_ms() / 1000) / 1e9);
+    }
 
     Stopwatch clock;
     auto ours = find_nearest_neighbors(data.points, k, IncludeSelf::yes);
@@ -31,7 +44,9 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     const double ours_ms = clock.elapsed_ms();
-    std::printf("ours (blocked GEMM + streaming top-K), all %lld rows: %.1f s\n", static_cast<long long>(rows), ours_ms / 1000);
+    std::printf("ours (blocked GEMM + streaming top-K), all %lld rows: %.1f s (%.1f GFLOP/s of distance GEMM)\n",
+                static_cast<long long>(rows), ours_ms / 1000,
+                2.0 * static_cast<double>(rows) * static_cast<double>(rows) * static_cast<double>(dimensions) / (ours_ms / 1000) / 1e9);
 
     const std::string file = "/tmp/corral_bench_knn_" + std::to_string(rows) + ".f32";
     {
@@ -40,7 +55,7 @@ int main(int argc, char* argv[]) {
                   static_cast<std::streamsize>(data.points.values().size() * sizeof(float)));
     }
     const auto reference = bench::run_python("tests/bench/knn_reference.py",
-                                             file + " " + std::to_string(rows) + " 512 " + std::to_string(k) + " " +
+                                             file + " " + std::to_string(rows) + " " + std::to_string(dimensions) + " " + std::to_string(k) + " " +
                                                  std::to_string(sample));
     std::remove(file.c_str());
     if (reference.empty()) return 1;

@@ -68,16 +68,23 @@ int main(int argc, char* argv[]) {
         if (!ours) { std::cerr << ours.error().describe() << "\n"; return 1; }
         print_ours("Corral FIt-SNE", subsample->rows(), *ours);
         const auto scratch = std::filesystem::temp_directory_path() / "corral_bench_tsne.bin";
+        const auto layout_file = std::filesystem::temp_directory_path() / "corral_bench_tsne_layout.bin";
         std::ofstream(scratch, std::ios::binary)
             .write(reinterpret_cast<const char*>(subsample->data()), static_cast<std::streamsize>(subsample->values().size() * 4));
-        const std::string output = bench::run_python("tests/bench/tsne_reference.py",
-                                                     scratch.string() + " " + std::to_string(subsample->rows()) + " 784");
+        std::ofstream(layout_file, std::ios::binary)
+            .write(reinterpret_cast<const char*>(ours->layout.data()), static_cast<std::streamsize>(ours->layout.values().size() * 4));
+        const std::string output = bench::run_python("tests/bench/tsne_reference.py", scratch.string() + " " +
+                                                                                          std::to_string(subsample->rows()) +
+                                                                                          " 784 " + layout_file.string());
         std::filesystem::remove(scratch);
-        double kl_reported = 0, kl_exact = 0;
-        if (std::sscanf(output.c_str(), "%lf %lf %lf", &sklearn_seconds, &kl_reported, &kl_exact) == 3) {
+        std::filesystem::remove(layout_file);
+        double kl_reported = 0, kl_exact = 0, ours_under_sklearn_p = 0;
+        if (std::sscanf(output.c_str(), "%lf %lf %lf %lf", &sklearn_seconds, &kl_reported, &kl_exact, &ours_under_sklearn_p) == 4) {
             std::printf("%-28s N=%-6lld %7.1f s  KL %.4f (exact Z; sklearn reports %.4f)\n",
                         "sklearn 1.2 TSNE barnes_hut", static_cast<long long>(subsample->rows()), sklearn_seconds, kl_exact,
                         kl_reported);
+            std::printf("%-28s KL %.4f under sklearn's P (91 neighbours): %+.1f %% against sklearn's map\n",
+                        "Corral's map, like for like", ours_under_sklearn_p, 100.0 * (ours_under_sklearn_p / kl_exact - 1.0));
         }
     }
     for (const auto n : sizes) {

@@ -1,8 +1,10 @@
 """scikit-learn's TSNE on the benchmark input, for bench_tsne.cpp.
 
-Arguments: POINTS N D (float32 N x D). Does what a sklearn user does: PCA to 50, then
+Arguments: POINTS N D [LAYOUT] (float32 N x D; LAYOUT: Corral's float32 N x 2 map of the same
+points). Does what a sklearn user does: PCA to 50, then
 TSNE(perplexity=30, n_iter=750, method='barnes_hut', init='pca', learning_rate='auto').
-Prints: seconds (PCA + TSNE), sklearn's reported KL, and the exact KL of its map under its own P.
+Prints: seconds (PCA + TSNE), sklearn's reported KL, the exact KL of its map under its own P,
+and (with LAYOUT) the exact KL of Corral's map under the same P: like for like.
 """
 import sys
 import time
@@ -27,7 +29,7 @@ def exact_kl(P, Y):
     return float(np.sum(p[keep] * np.log(p[keep] / q)))
 
 
-def main(path, n, d):
+def main(path, n, d, layout_path=None):
     n, d = int(n), int(d)
     X = np.fromfile(path, dtype=np.float32).reshape(n, d)
     start = time.perf_counter()
@@ -39,7 +41,10 @@ def main(path, n, d):
     distances = knn.kneighbors_graph(mode="distance")
     distances.data **= 2
     P = _joint_probabilities_nn(distances, 30.0, 0)
-    print(seconds, tsne.kl_divergence_, exact_kl(P, Y))
+    values = [seconds, tsne.kl_divergence_, exact_kl(P, Y)]
+    if layout_path:
+        values.append(exact_kl(P, np.fromfile(layout_path, dtype=np.float32).reshape(n, 2)))
+    print(*values)
 
 
 if __name__ == "__main__":

@@ -139,3 +139,40 @@ TEST_CASE("feedback training validates its input and stops on request", "[unit][
     REQUIRE_FALSE(cancelled);
     CHECK(cancelled.error().code == ErrorCode::cancelled);
 }
+
+TEST_CASE("a copied trainer fine-tunes independently of its original", "[model][idc]") {
+    const auto data = testing::make_planted_clusters(4, 50, 20);
+    FeedbackTrainerParams params;
+    params.clusters = 4;
+    params.initial_fit_epochs = 3;
+    params.epochs = 5;
+    FeedbackTrainer original(params);
+    REQUIRE(original.fit_initial(data.features, data.truth));
+    auto before = original.predict(data.features);
+    REQUIRE(before);
+
+    FeedbackTrainer twin = original.copy();
+    auto copied = twin.predict(data.features);
+    REQUIRE(copied);
+    CHECK(copied->probabilities.values() == before->probabilities.values());
+
+    auto faster = params;
+    faster.learning_rate = 1e-2;
+    REQUIRE(twin.set_params(faster));
+    CHECK(twin.params().learning_rate == 1e-2);
+    std::vector<Answer> answers;
+    for (std::int64_t i = 0; i < 20; ++i) answers.push_back(Answer::positive(i, (data.truth[static_cast<std::size_t>(i)] + 1) % 4));
+    REQUIRE(twin.fine_tune(data.features, answers));
+    auto tuned = twin.predict(data.features);
+    REQUIRE(tuned);
+    CHECK(tuned->probabilities.values() != before->probabilities.values());
+    auto untouched = original.predict(data.features);
+    REQUIRE(untouched);
+    CHECK(untouched->probabilities.values() == before->probabilities.values());
+
+    auto reshaped = params;
+    reshaped.clusters = 5;
+    const auto refused = twin.set_params(reshaped);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::invalid_argument);
+}

@@ -12,7 +12,6 @@
 #include "corral/core/tsne.h"
 #include "test_support.h"
 #include "tsne/affinities.h"
-#include "tsne/exact_neighbours.h"
 #include "tsne/interpolated_repulsion.h"
 #include "tsne/tsne_objective.h"
 
@@ -141,7 +140,7 @@ TEST_CASE("exact neighbours agree with a brute-force sort", "[unit][tsne]") {
     const auto mixture = planted_mixture(1500, 12, 5, 3);
     auto points = torch::from_blob(const_cast<float*>(mixture.points.data()), {1500, 12}, torch::kFloat32);
     const int k = 15;
-    auto graph = corral::detail::exact_neighbours(points, k, {});
+    auto graph = corral::detail::neighbour_graph(points, k, {});
     REQUIRE(graph);
     const auto distances = torch::cdist(points.to(torch::kFloat64), points.to(torch::kFloat64)).pow(2);
     distances.fill_diagonal_(INFINITY);
@@ -162,7 +161,7 @@ TEST_CASE("exact neighbours agree with a brute-force sort", "[unit][tsne]") {
 TEST_CASE("affinities reach the perplexity and form a symmetric distribution", "[unit][tsne]") {
     const auto mixture = planted_mixture(800, 10, 4, 5);
     auto points = torch::from_blob(const_cast<float*>(mixture.points.data()), {800, 10}, torch::kFloat32);
-    auto graph = corral::detail::exact_neighbours(points, 90, {});
+    auto graph = corral::detail::neighbour_graph(points, 90, {});
     REQUIRE(graph);
     const double perplexity = 30.0;
     const auto conditional = corral::detail::conditional_affinities(*graph, perplexity);
@@ -202,7 +201,7 @@ TEST_CASE("affinities reach the perplexity and form a symmetric distribution", "
 TEST_CASE("the KL divergence equals a dense float64 recomputation", "[unit][tsne]") {
     const auto mixture = planted_mixture(600, 8, 3, 9);
     auto points = torch::from_blob(const_cast<float*>(mixture.points.data()), {600, 8}, torch::kFloat32);
-    auto graph = corral::detail::exact_neighbours(points, 60, {});
+    auto graph = corral::detail::neighbour_graph(points, 60, {});
     REQUIRE(graph);
     const auto joint = corral::detail::symmetrise(*graph, corral::detail::conditional_affinities(*graph, 20.0));
     const auto layout = map_like_layout(600, 11);

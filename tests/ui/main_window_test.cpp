@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <QComboBox>
 #include <QLabel>
 #include <QListView>
 #include <QSettings>
@@ -121,5 +122,17 @@ TEST_CASE("a new user goes from launch to improved clusters with the keyboard al
         view->show_clusters();
         testing::wait_until([] { return false; }, 500);
         testing::save_screenshot(&window, QStringLiteral("main-window-clusters"));
+
+        // Back to the initial clustering through the selector: the browser follows.
+        QComboBox* selector = window.project_view()->clustering_selector();
+        REQUIRE(selector->count() == 2);
+        const int initial = selector->findText(QStringLiteral("k-means"), Qt::MatchStartsWith);
+        REQUIRE(initial >= 0);
+        selector->setCurrentIndex(initial);
+        Q_EMIT selector->activated(initial);
+        REQUIRE(testing::wait_until([&] { return !window.controller()->busy() &&
+                                                 window.controller()->session()->clustering().name == "k-means"; },
+                                    60000));
+        CHECK(window.project_view()->clustering_selector()->currentText().startsWith(QStringLiteral("k-means")));
     }
 }

@@ -125,7 +125,9 @@ void MainWindow::build_menus() {
     clusters->setShortcut(QKeySequence(Qt::ALT | Qt::Key_2));
     QAction* metrics = view->addAction(tr("&Metrics"), this, [this] { if (project_view_) project_view_->show_metrics(); });
     metrics->setShortcut(QKeySequence(Qt::ALT | Qt::Key_3));
-    project_actions_ << questions << clusters << metrics;
+    QAction* map = view->addAction(tr("M&ap"), this, [this] { if (project_view_) project_view_->show_map(); });
+    map->setShortcut(QKeySequence(Qt::ALT | Qt::Key_4));
+    project_actions_ << questions << clusters << metrics << map;
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* shortcuts = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::show_shortcuts);

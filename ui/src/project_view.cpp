@@ -1,16 +1,19 @@
 #include "project_view.h"
 
+#include <QComboBox>
 #include <QDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSignalBlocker>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
 #include "cluster_browser.h"
+#include "map_panel.h"
 #include "metrics_chart.h"
 #include "query_view.h"
 #include "session_controller.h"
@@ -53,9 +56,24 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     metrics_layout->addWidget(history_, 1);
     tabs_->addTab(metrics_tab, tr("&Metrics"));
 
+    map_ = new MapPanel(controller_, controller_->runner(), thumbnails_, this);
+    tabs_->addTab(map_, tr("M&ap"));
+
+    clustering_selector_ = new QComboBox(this);
+    clustering_selector_->setToolTip(tr("The clustering shown and refined: the initial one, one per round, "
+                                        "and any made by aspect"));
+    clustering_selector_->setMinimumContentsLength(24);
+    auto* selector_row = new QHBoxLayout;
+    selector_row->addWidget(new QLabel(tr("Clustering:"), this));
+    selector_row->addWidget(clustering_selector_);
+    selector_row->addStretch();
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(selector_row);
     layout->addWidget(tabs_);
+    connect(clustering_selector_, &QComboBox::activated, this, [this](int index) {
+        controller_->switch_clustering(clustering_selector_->itemData(index).toLongLong());
+    });
 
     connect(start_round_, &QPushButton::clicked, controller_, &SessionController::start_round);
     connect(fine_tune_, &QPushButton::clicked, controller_, &SessionController::fine_tune);
@@ -64,6 +82,11 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     connect(browser_, &ClusterBrowser::cluster_renamed, controller_, &SessionController::rename_cluster);
     connect(browser_, &ClusterBrowser::images_moved, controller_, &SessionController::move_images);
     connect(browser_, &ClusterBrowser::image_opened, this, &ProjectView::open_image);
+    connect(map_, &MapPanel::image_opened, this, &ProjectView::open_image);
+    connect(map_, &MapPanel::selection_made, this, [this](const std::vector<qint64>& items) {
+        browser_->show_items(items, tr("Selected on the map"));
+        tabs_->setCurrentWidget(browser_);
+    });
     connect(tabs_, &QTabWidget::currentChanged, this, [this](int index) {
         if (index == 0) query_view_->setFocus();
     });
@@ -83,6 +106,7 @@ void ProjectView::refresh_clustering() {
     for (const auto& name : session->cluster_names()) snapshot.names.push_back(QString::fromStdString(name));
     browser_->set_clustering(snapshot);
     refresh_metrics();
+    map_->refresh();
 }
 
 void ProjectView::refresh_query() {
@@ -96,6 +120,7 @@ void ProjectView::refresh_query() {
                "clusters are re-learned from your answers.")
                 .arg(session->settings().round_size));
     }
+    map_->refresh();
     round_summary_->setText(tr("%n answer(s) so far", nullptr, static_cast<int>(session->active_answer_count())));
 }
 
@@ -103,6 +128,16 @@ void ProjectView::refresh_metrics() {
     auto* session = controller_->session();
     if (!session) return;
     const auto history = session->history();
+    {
+        const QSignalBlocker blocker(clustering_selector_);
+        clustering_selector_->clear();
+        for (const auto& summary : history) {
+            QString label = QString::fromStdString(summary.name);
+            if (summary.scores) label += tr("  (ACC %1)").arg(summary.scores->acc, 0, 'f', 3);
+            clustering_selector_->addItem(label, QVariant::fromValue<qint64>(summary.id));
+            if (summary.id == session->clustering().id) clustering_selector_->setCurrentIndex(clustering_selector_->count() - 1);
+        }
+    }
     std::vector<RoundMetrics> rounds;
     history_->setRowCount(static_cast<int>(history.size()));
     for (std::size_t row = 0; row < history.size(); ++row) {
@@ -126,6 +161,7 @@ void ProjectView::refresh_metrics() {
 void ProjectView::show_queries() { tabs_->setCurrentIndex(0); query_view_->setFocus(); }
 void ProjectView::show_clusters() { tabs_->setCurrentWidget(browser_); }
 void ProjectView::show_metrics() { tabs_->setCurrentIndex(2); }
+void ProjectView::show_map() { tabs_->setCurrentWidget(map_); }
 
 void ProjectView::open_image(qint64 item) {
     auto* dialog = new QDialog(this);

@@ -1,5 +1,5 @@
 #pragma once
-// The working area of an open project: the query tab, the cluster browser and the metrics. It
+// The working area of an open project: the query tab, the cluster browser, the metrics and the map. It
 // shows what the SessionController holds and forwards what the user does to it.
 #include <QWidget>
 
@@ -7,6 +7,7 @@
 
 #include "corral/core/dataset.h"
 
+class QComboBox;
 class QLabel;
 class QPushButton;
 class QTabWidget;
@@ -15,6 +16,7 @@ class QTableWidget;
 namespace corral::ui {
 
 class ClusterBrowser;
+class MapPanel;
 class MetricsChart;
 class QueryView;
 class SessionController;
@@ -31,11 +33,14 @@ public:
     void show_queries();
     void show_clusters();
     void show_metrics();
+    void show_map();
 
     QueryView* query_view() const { return query_view_; }
     ClusterBrowser* cluster_browser() const { return browser_; }
     MetricsChart* metrics_chart() const { return chart_; }
+    MapPanel* map_panel() const { return map_; }
     QTabWidget* tabs() const { return tabs_; }
+    QComboBox* clustering_selector() const { return clustering_selector_; }
     const Dataset& dataset() const { return *dataset_; }
 
 private:
@@ -46,6 +51,7 @@ private:
     std::shared_ptr<const Dataset> dataset_;
     ThumbnailCache* thumbnails_;
     QTabWidget* tabs_;
+    QComboBox* clustering_selector_;
     QueryView* query_view_;
     QPushButton* start_round_;
     QPushButton* fine_tune_;
@@ -53,6 +59,7 @@ private:
     ClusterBrowser* browser_;
     MetricsChart* chart_;
     QTableWidget* history_;
+    MapPanel* map_;
 };
 
 }  // namespace corral::ui

@@ -218,6 +218,23 @@ void SessionController::fine_tune() {
         });
 }
 
+void SessionController::switch_clustering(qint64 clustering_id) {
+    if (!session_ || clustering_id == session_->clustering().id || refuse_while_busy(tr("switch clusterings"))) return;
+    auto session = session_;
+    active_job_ = runner_->run<Ok>(
+        tr("Switching clusterings"),
+        [session, clustering_id](const JobContext& job) -> Status { return session->switch_clustering(clustering_id, job); },
+        this, [this, session](Status switched) {
+            active_job_ = 0;
+            if (session != session_) return;
+            if (!switched && switched.error().code != ErrorCode::cancelled) {
+                Q_EMIT error_occurred(tr("Could not switch clusterings"), describe(switched.error()));
+            }
+            Q_EMIT clustering_changed();
+            Q_EMIT query_changed();
+        });
+}
+
 void SessionController::move_images(const std::vector<qint64>& items, int cluster) {
     if (!session_ || refuse_while_busy(tr("move images"))) return;
     std::vector<std::int64_t> moved(items.begin(), items.end());

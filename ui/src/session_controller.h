@@ -29,6 +29,9 @@ public:
 
     bool has_session() const { return session_ != nullptr; }
     InteractiveSession* session() const { return session_.get(); }
+    // For jobs that read the session outside the controller (the map): keeps it alive while they run.
+    std::shared_ptr<InteractiveSession> shared_session() const { return session_; }
+    JobRunner* runner() const { return runner_; }
     std::shared_ptr<const Dataset> dataset() const;
     bool busy() const { return active_job_ != 0; }
     QString project_folder() const { return folder_; }
@@ -39,6 +42,8 @@ public:
     void undo();
     // Fine-tunes with every answer so far; a new clustering follows (clustering_changed).
     void fine_tune();
+    // Makes another stored clustering current (a job: the head is refitted to it).
+    void switch_clustering(qint64 clustering_id);
     void move_images(const std::vector<qint64>& items, int cluster);
     void rename_cluster(int cluster, const QString& name);
     // Fine-tune automatically when a round is complete (default on).

@@ -19,7 +19,7 @@ ShortcutSheet::ShortcutSheet(QWidget* parent) : QDialog(parent) {
         {native(QKeySequence(Qt::CTRL | Qt::Key_R)), tr("Ask me questions (start a round)")},
         {native(QKeySequence(Qt::CTRL | Qt::Key_T)), tr("Learn from my answers now")},
         {tr("Esc"), tr("Cancel the running job")},
-        {native(QKeySequence(Qt::ALT | Qt::Key_1)) + QStringLiteral(" / 2 / 3"), tr("Questions / Clusters / Metrics")},
+        {native(QKeySequence(Qt::ALT | Qt::Key_1)) + QStringLiteral(" / 2 / 3 / 4"), tr("Questions / Clusters / Metrics / Map")},
         {native(QKeySequence::New), tr("New project from an image folder")},
         {native(QKeySequence::Open), tr("Open a project")},
         {tr("F2 (in the cluster list)"), tr("Rename the cluster")},

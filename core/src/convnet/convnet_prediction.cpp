@@ -89,4 +89,47 @@ Expected<ConvnetPrediction> predict_with_convnet(const std::filesystem::path& mo
     }
 }
 
+Expected<ConvnetClusters> cluster_with_convnet_head(const std::filesystem::path& model_folder,
+                                                    const FloatMatrix& features, const JobContext& job) {
+    try {
+        torch::InferenceMode inference;
+        const auto device = detail::compute_device();
+        auto loaded = detail::load_convnet(model_folder, device);
+        const auto& options = loaded.info.options;
+        if (features.cols() != options.widths.back()) {
+            return make_error(ErrorCode::invalid_argument,
+                              "the convnet's cluster head takes " + std::to_string(options.widths.back()) +
+                                  "-d features, not " + std::to_string(features.cols()) + "-d ones");
+        }
+        const auto count = features.rows();
+        ConvnetClusters clusters;
+        clusters.probabilities = FloatMatrix(count, options.clusters);
+        clusters.assignment.resize(static_cast<std::size_t>(count));
+        constexpr std::int64_t chunk = 8192;
+        for (std::int64_t begin = 0; begin < count; begin += chunk) {
+            if (job.stop_requested()) return cancelled_error();
+            const auto size = std::min(chunk, count - begin);
+            const auto rows = torch::from_blob(const_cast<float*>(features.row(begin).data()), {size, features.cols()},
+                                               torch::kFloat32)
+                                  .to(device);
+            const auto probabilities = loaded.model->cluster_head()->forward(rows).to(torch::kCPU).contiguous();
+            const auto assignment = probabilities.argmax(1).to(torch::kInt32).contiguous();
+            std::copy_n(probabilities.data_ptr<float>(), probabilities.numel(), clusters.probabilities.row(begin).data());
+            std::copy_n(assignment.data_ptr<int>(), size, clusters.assignment.begin() + begin);
+            job.report(static_cast<double>(begin + size) / static_cast<double>(count), "the convnet's cluster head");
+        }
+        return clusters;
+    } catch (const models::CheckpointError& error) {
+        return detail::to_error(error);
+    } catch (const c10::Error& error) {
+        return make_error(ErrorCode::internal, std::string("convnet cluster head failed: ") + error.what_without_backtrace());
+    }
+}
+
+std::optional<std::filesystem::path> convnet_folder_of(std::string_view encoder_spec) {
+    constexpr std::string_view prefix = "convnet:";
+    if (encoder_spec.substr(0, prefix.size()) != prefix || encoder_spec.size() == prefix.size()) return std::nullopt;
+    return std::filesystem::path(std::string(encoder_spec.substr(prefix.size())));
+}
+
 }  // namespace corral

@@ -106,6 +106,29 @@ FeedbackTrainer::~FeedbackTrainer() = default;
 FeedbackTrainer::FeedbackTrainer(FeedbackTrainer&&) noexcept = default;
 FeedbackTrainer& FeedbackTrainer::operator=(FeedbackTrainer&&) noexcept = default;
 
+FeedbackTrainer FeedbackTrainer::copy() const {
+    FeedbackTrainer twin(params_);
+    if (!state_) return twin;
+    auto state = std::make_unique<State>();
+    state->device = state_->device;
+    state->dimension = state_->dimension;
+    state->head = models::ClusterHead(state_->head->options());
+    state->head->to(state->device);
+    torch::NoGradGuard no_grad;
+    const auto source = state_->head->named_parameters(true);
+    for (auto& item : state->head->named_parameters(true)) item.value().copy_(source[item.key()]);
+    twin.state_ = std::move(state);
+    return twin;
+}
+
+Status FeedbackTrainer::set_params(const FeedbackTrainerParams& params) {
+    if (state_ && (params.clusters != params_.clusters || params.hidden_dimension != params_.hidden_dimension)) {
+        return make_error(ErrorCode::invalid_argument, "feedback: the fitted head's shape cannot change");
+    }
+    params_ = params;
+    return ok();
+}
+
 Expected<ClusterPrediction> FeedbackTrainer::fit_initial(const FloatMatrix& features, std::span<const int> assignment,
                                                          const JobContext& job) {
     const std::int64_t n = features.rows();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <queue>
 
+#include "corral/core/convnet.h"
 #include "corral/core/encoder.h"
 #include "corral/core/kmeans.h"
 #include "corral/core/project_data.h"
@@ -83,37 +84,59 @@ void centres_and_exemplars(const FloatMatrix& features, const std::vector<int>& 
     }
 }
 
-Expected<FloatMatrix> normalised_features(Project& project, const SessionSettings& settings, const Dataset& dataset,
-                                          std::string& encoder_id, const JobContext& job) {
+// The encoder's features as stored in the project (not normalised: a convnet's cluster head reads them so).
+Expected<FloatMatrix> encoded_features(Project& project, const SessionSettings& settings, const Dataset& dataset,
+                                       std::string& encoder_id, const JobContext& job) {
     auto encoder = create_image_encoder(settings.encoder_spec);
     if (!encoder) return encoder.error();
     encoder_id = (*encoder)->id();
     auto cached = cached_features(project, **encoder, dataset, job);
     if (!cached) return cached.error();
-    FloatMatrix features = std::move(cached->features);
-    normalize_rows(features);
-    return features;
+    return std::move(cached->features);
 }
 
-Expected<ClusteringRecord> initial_clustering(Project& project, const FloatMatrix& features,
-                                              const SessionSettings& settings, const std::string& encoder_id,
-                                              const JobContext& job) {
+// The pre-trained clustering model's clusters: the convnet's own cluster head when the encoder is
+// a convnet (IDC fine-tunes that model), else cosine k-means on the normalised features.
+Expected<ClusteringRecord> initial_record(const FloatMatrix& encoded, const FloatMatrix& normalised,
+                                          const SessionSettings& settings, const JobContext& job) {
+    ClusteringRecord record;
+    record.cluster_count = settings.clusters;
+    if (const auto folder = convnet_folder_of(settings.encoder_spec)) {
+        auto head = cluster_with_convnet_head(*folder, encoded, job);
+        if (!head) return head.error();
+        if (head->probabilities.cols() != settings.clusters) {
+            return make_error(ErrorCode::invalid_argument,
+                              "the convnet was trained for " + std::to_string(head->probabilities.cols()) +
+                                  " clusters, the project asks for " + std::to_string(settings.clusters));
+        }
+        record.name = "convnet clusters";
+        record.method = "convnet";
+        record.parameters_json = nlohmann::json{{"clusters", settings.clusters}, {"model", folder->string()}}.dump();
+        record.assignment = std::move(head->assignment);
+        return record;
+    }
     KMeansParams params;
     params.clusters = settings.clusters;
     params.metric = DistanceMetric::cosine;
-    auto kmeans = run_kmeans(features, params, job);
+    auto kmeans = run_kmeans(normalised, params, job);
     if (!kmeans) return kmeans.error();
-    ClusteringRecord record;
     record.name = "k-means";
     record.method = "kmeans";
     record.parameters_json = nlohmann::json{{"clusters", params.clusters}, {"restarts", params.restarts},
                                             {"metric", "cosine"}, {"inertia", kmeans->inertia}}.dump();
-    record.encoder_id = encoder_id;
-    record.cluster_count = settings.clusters;
     record.assignment = std::move(kmeans->assignment);
-    auto id = project.save_clustering(record);
+    return record;
+}
+
+Expected<ClusteringRecord> initial_clustering(Project& project, const FloatMatrix& encoded, const FloatMatrix& normalised,
+                                              const SessionSettings& settings, const std::string& encoder_id,
+                                              const JobContext& job) {
+    auto record = initial_record(encoded, normalised, settings, job);
+    if (!record) return record.error();
+    record->encoder_id = encoder_id;
+    auto id = project.save_clustering(*record);
     if (!id) return id.error();
-    record.id = *id;
+    record->id = *id;
     if (auto current = project.set_current_clustering(*id); !current) return current.error();
     return record;
 }
@@ -128,7 +151,9 @@ Status InteractiveSession::State::adopt_clustering(ClusteringRecord record, cons
     }
     centres_and_exemplars(features, record.assignment, record.cluster_count, centres, exemplars);
     if (fit_head) {
-        trainer = FeedbackTrainer(trainer_params(settings));
+        auto params = trainer_params(settings);
+        params.clusters = record.cluster_count;  // clusterings of one project may differ in K
+        trainer = FeedbackTrainer(params);
         auto fitted = trainer.fit_initial(features, record.assignment, job);
         if (!fitted) return fitted.error();
     }
@@ -162,9 +187,10 @@ Expected<std::unique_ptr<InteractiveSession::State>> load_state(std::unique_ptr<
             return registered.error();
         }
     }
-    auto features = normalised_features(*state->project, settings, *state->dataset, state->encoder_id, job.stage(0.2, 0.6));
-    if (!features) return features.error();
-    state->features = std::move(*features);
+    auto encoded = encoded_features(*state->project, settings, *state->dataset, state->encoder_id, job.stage(0.2, 0.6));
+    if (!encoded) return encoded.error();
+    state->features = *encoded;
+    normalize_rows(state->features);
 
     auto current_id = state->project->current_clustering_id();
     if (!current_id) return current_id.error();
@@ -174,8 +200,9 @@ Expected<std::unique_ptr<InteractiveSession::State>> load_state(std::unique_ptr<
         if (!stored) return stored.error();
         record = std::move(*stored);
     } else {
-        job.report(0.6, "initial clusters (k-means)");
-        auto made = initial_clustering(*state->project, state->features, settings, state->encoder_id, job.stage(0.6, 0.8));
+        job.report(0.6, "initial clusters");
+        auto made = initial_clustering(*state->project, *encoded, state->features, settings, state->encoder_id,
+                                       job.stage(0.6, 0.8));
         if (!made) return made.error();
         record = std::move(*made);
     }

@@ -273,4 +273,28 @@ Status InteractiveSession::adopt_training(const TrainingOutcome& outcome) {
     return state_->project->finish_run(*run, RunStatus::finished, metrics.dump(), *id);
 }
 
+Status InteractiveSession::switch_clustering(std::int64_t clustering_id, const JobContext& job) {
+    if (clustering_id == state_->clustering.id) return ok();
+    auto record = state_->project->clustering(clustering_id);
+    if (!record) return record.error();
+    if (state_->round) {
+        if (auto closed = state_->project->close_round(state_->round->id); !closed) return closed;
+        state_->round.reset();
+    }
+    if (auto adopted = state_->adopt_clustering(std::move(*record), job, true); !adopted) return adopted;
+    return state_->project->set_current_clustering(clustering_id);
+}
+
+Expected<std::int64_t> InteractiveSession::add_clustering(ClusteringRecord record) {
+    if (static_cast<std::int64_t>(record.assignment.size()) != state_->features.rows()) {
+        return make_error(ErrorCode::invalid_argument, "the clustering has " + std::to_string(record.assignment.size()) +
+                                                           " entries for " + std::to_string(state_->features.rows()) +
+                                                           " images");
+    }
+    if (record.encoder_id.empty()) record.encoder_id = state_->encoder_id;
+    return state_->project->save_clustering(record);
+}
+
+const FloatMatrix& InteractiveSession::features() const { return state_->features; }
+
 }  // namespace corral

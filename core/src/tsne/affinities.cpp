@@ -6,6 +6,9 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
+
+#include "knn.h"
 
 namespace corral::detail {
 namespace {
@@ -45,6 +48,22 @@ void calibrate_row(const float* squared_distances, int count, double target_entr
 }
 
 }  // namespace
+
+Expected<NeighbourGraph> neighbour_graph(const torch::Tensor& points, int neighbours, const JobContext& job) {
+    if (points.size(0) > std::numeric_limits<std::int32_t>::max()) {
+        return make_error(ErrorCode::invalid_argument, "t-SNE: too many points for 32-bit neighbour indices");
+    }
+    auto table = exact_nearest_neighbors(points, neighbours, SelfMatch::exclude, job);
+    if (!table) return table.error();
+    NeighbourGraph graph;
+    graph.points = points.size(0);
+    graph.neighbours = neighbours;
+    const auto indices = table->indices.to(torch::kInt32).contiguous();
+    const auto distances = table->squared_distances.contiguous();
+    graph.indices.assign(indices.data_ptr<std::int32_t>(), indices.data_ptr<std::int32_t>() + indices.numel());
+    graph.squared_distances.assign(distances.data_ptr<float>(), distances.data_ptr<float>() + distances.numel());
+    return graph;
+}
 
 std::vector<double> conditional_affinities(const NeighbourGraph& graph, double perplexity) {
     const int k = graph.neighbours;

@@ -2,12 +2,28 @@
 // Private to core: t-SNE's input similarities. Gaussian conditional affinities p(j|i) over each
 // point's neighbours, with the bandwidth found by binary search so the entropy matches the
 // perplexity; then the symmetric joint P = (P + P^T) / (2N) as a sparse matrix.
+#include <torch/torch.h>
+
 #include <cstdint>
 #include <vector>
 
-#include "tsne/exact_neighbours.h"
+#include "corral/core/expected.h"
+#include "corral/core/job.h"
 
 namespace corral::detail {
+
+struct NeighbourGraph {
+    std::int64_t points = 0;
+    int neighbours = 0;
+    // Row-major points x neighbours, nearest first; ties broken by the smaller index. A point is
+    // never its own neighbour.
+    std::vector<std::int32_t> indices;
+    std::vector<float> squared_distances;  // summed from the coordinate differences
+};
+
+// The exact kNN graph (core's blocked-GEMM kNN, knn.h) of float32 [N, D] points, N > neighbours,
+// by squared Euclidean distance. Fails with invalid_argument or cancelled.
+Expected<NeighbourGraph> neighbour_graph(const torch::Tensor& points, int neighbours, const JobContext& job);
 
 // Compressed sparse rows; columns ascending within a row; values sum to 1 over the matrix.
 struct SparseAffinities {

@@ -1,12 +1,13 @@
 #include "tsne/interpolated_repulsion.h"
 
 #include <ATen/Parallel.h>
-#include <torch/fft.h>
 #include <torch/torch.h>
+#include <torch/fft.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <numeric>
 #include <vector>
 
 namespace corral::detail {
@@ -100,19 +101,25 @@ torch::Tensor circulant_kernels(std::int64_t grid, std::int64_t fft, double spac
 }
 
 // The potentials sum_g' K(node_g - node_g') charge(g') for K = Cauchy (charge 1) and K^2
-// (charges 1, y_1, y_2), by 2-D FFTs of size fft x fft. (Torch's 2-D transforms are several
-// times faster than 1-D passes along the strided axis, so the known-zero rows are not skipped.)
+// (charges 1, y_1, y_2), by 2-D FFTs of size fft x fft. Torch transforms a plane on one thread,
+// so the planes are spread over the intra-op threads, one transform each.
 // `charges`: [3, fft, fft], zero outside [0, grid)^2; `kernels`: [2, fft, fft].
 // Returns [4, fft, fft]; the potentials at the nodes are in [0, grid)^2.
 torch::Tensor convolve(const torch::Tensor& charges, const torch::Tensor& kernels) {
     const std::int64_t fft = charges.size(1);
-    const auto charge_spectra = torch::fft::rfft2(charges).contiguous();
-    const auto kernel_spectra = torch::fft::rfft2(kernels).contiguous();
-    const std::int64_t plane = fft * (fft / 2 + 1);
-    auto products = torch::empty({4, fft, fft / 2 + 1}, charge_spectra.options());
+    const std::int64_t half = fft / 2 + 1;
+    const std::int64_t plane = fft * half;
+    auto spectra = torch::empty({5, fft, half}, torch::kComplexFloat);
+    at::parallel_for(0, 5, 1, [&](std::int64_t begin, std::int64_t end) {
+        c10::InferenceMode guard;  // grad mode is per thread
+        for (std::int64_t p = begin; p < end; ++p) {
+            spectra[p].copy_(torch::fft::rfft2(p < 3 ? charges[p] : kernels[p - 3]));
+        }
+    });
+    auto products = torch::empty({4, fft, half}, torch::kComplexFloat);
     using Complex = c10::complex<float>;
-    const Complex* charge = charge_spectra.data_ptr<Complex>();
-    const Complex* kernel = kernel_spectra.data_ptr<Complex>();
+    const Complex* charge = spectra.data_ptr<Complex>();
+    const Complex* kernel = charge + 3 * plane;
     Complex* product = products.data_ptr<Complex>();
     at::parallel_for(0, plane, kParallelGrain, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t f = begin; f < end; ++f) {
@@ -123,7 +130,14 @@ torch::Tensor convolve(const torch::Tensor& charges, const torch::Tensor& kernel
             product[3 * plane + f] = charge[2 * plane + f] * squared;
         }
     });
-    return torch::fft::irfft2(products, std::vector<std::int64_t>{fft, fft}).contiguous();
+    auto potentials = torch::empty({4, fft, fft}, torch::kFloat32);
+    at::parallel_for(0, 4, 1, [&](std::int64_t begin, std::int64_t end) {
+        c10::InferenceMode guard;
+        for (std::int64_t p = begin; p < end; ++p) {
+            potentials[p].copy_(torch::fft::irfft2(products[p], std::vector<std::int64_t>{fft, fft}));
+        }
+    });
+    return potentials;
 }
 
 }  // namespace
@@ -159,29 +173,45 @@ double InterpolatedRepulsion::compute(std::span<const double> layout, std::span<
         }
     });
 
-    // Charges 1, y_1, y_2 spread onto the grid. Serial: a parallel scatter would need atomics or
-    // per-thread grids, and this is a few million multiply-adds.
+    // Charges 1, y_1, y_2 spread onto the grid. Each x-interval owns its p grid rows, so the
+    // intervals spread in parallel without conflicts; the points are bucketed by interval (a
+    // counting sort that keeps index order), so every node sums in the same order on any
+    // number of threads.
+    std::vector<std::int64_t> bucket_begin(static_cast<std::size_t>(intervals) + 1, 0);
+    for (std::int64_t i = 0; i < n; ++i) ++bucket_begin[static_cast<std::size_t>(first_node[static_cast<std::size_t>(2 * i)] / p) + 1];
+    std::partial_sum(bucket_begin.begin(), bucket_begin.end(), bucket_begin.begin());
+    std::vector<std::int64_t> by_interval(static_cast<std::size_t>(n));
+    {
+        std::vector<std::int64_t> fill(bucket_begin.begin(), bucket_begin.end() - 1);
+        for (std::int64_t i = 0; i < n; ++i) {
+            by_interval[static_cast<std::size_t>(fill[static_cast<std::size_t>(first_node[static_cast<std::size_t>(2 * i)] / p)]++)] = i;
+        }
+    }
     auto charges = torch::from_blob(new float[static_cast<std::size_t>(3 * fft * fft)](), {3, fft, fft},
                                     [](void* data) { delete[] static_cast<float*>(data); }, torch::kFloat32);
     float* charge = charges.data_ptr<float>();
     const std::int64_t charge_plane = fft * fft;
-    for (std::int64_t i = 0; i < n; ++i) {
-        const double* wx = weights.data() + static_cast<std::size_t>(2 * i) * up;
-        const double* wy = wx + up;
-        const std::int64_t x0 = first_node[static_cast<std::size_t>(2 * i)];
-        const std::int64_t y0 = first_node[static_cast<std::size_t>(2 * i + 1)];
-        const double coordinate_x = layout[static_cast<std::size_t>(2 * i)];
-        const double coordinate_y = layout[static_cast<std::size_t>(2 * i + 1)];
-        for (int kx = 0; kx < p; ++kx) {
-            for (int ky = 0; ky < p; ++ky) {
-                const double w = wx[kx] * wy[ky];
-                const std::int64_t node = (x0 + kx) * fft + (y0 + ky);
-                charge[node] += static_cast<float>(w);
-                charge[charge_plane + node] += static_cast<float>(w * coordinate_x);
-                charge[2 * charge_plane + node] += static_cast<float>(w * coordinate_y);
+    const std::int64_t work_per_interval = 3 * p * p * n / intervals + 1;
+    at::parallel_for(0, intervals, std::max<std::int64_t>(1, kParallelGrain / work_per_interval), [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t e = bucket_begin[static_cast<std::size_t>(begin)]; e < bucket_begin[static_cast<std::size_t>(end)]; ++e) {
+            const std::int64_t i = by_interval[static_cast<std::size_t>(e)];
+            const double* wx = weights.data() + static_cast<std::size_t>(2 * i) * up;
+            const double* wy = wx + up;
+            const std::int64_t x0 = first_node[static_cast<std::size_t>(2 * i)];
+            const std::int64_t y0 = first_node[static_cast<std::size_t>(2 * i + 1)];
+            const double coordinate_x = layout[static_cast<std::size_t>(2 * i)];
+            const double coordinate_y = layout[static_cast<std::size_t>(2 * i + 1)];
+            for (int kx = 0; kx < p; ++kx) {
+                for (int ky = 0; ky < p; ++ky) {
+                    const double w = wx[kx] * wy[ky];
+                    const std::int64_t node = (x0 + kx) * fft + (y0 + ky);
+                    charge[node] += static_cast<float>(w);
+                    charge[charge_plane + node] += static_cast<float>(w * coordinate_x);
+                    charge[2 * charge_plane + node] += static_cast<float>(w * coordinate_y);
+                }
             }
         }
-    }
+    });
     const auto potentials = convolve(charges, circulant_kernels(grid, fft, box / p));
     const float* potential = potentials.data_ptr<float>();
     const std::int64_t plane = fft * fft;

@@ -9,24 +9,31 @@
 namespace corral::detail {
 namespace {
 
-// Rows (of about 100 nonzeros each) below which a loop stays on the calling thread: parallel
-// regions cost more than they save on small maps.
-constexpr std::int64_t kRowGrain = 16384;
+// Rows (of about 100 nonzeros each, a microsecond or so) per parallel chunk: below this a loop
+// stays on the calling thread, whose parallel region would cost more than it saves.
+constexpr std::int64_t kRowGrain = 4096;
 
 }  // namespace
 
 void attractive_forces(const SparseAffinities& affinities, std::span<const double> layout, std::span<double> forces) {
+    // Single precision for the gather: the layout then fits in L2 (70k points: 0.5 MiB) and the
+    // division is twice as fast; the rounding (~1e-6 relative) is far below the 1e-2 error of
+    // the interpolated repulsion it is combined with.
+    std::vector<float> positions(layout.begin(), layout.end());
     const auto& offsets = affinities.row_offsets;
+    const std::int32_t* columns = affinities.columns.data();
+    const float* values = affinities.values.data();
     at::parallel_for(0, affinities.points, kRowGrain, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t i = begin; i < end; ++i) {
-            const double xi = layout[static_cast<std::size_t>(2 * i)];
-            const double yi = layout[static_cast<std::size_t>(2 * i + 1)];
-            double fx = 0.0, fy = 0.0;
-            for (std::int64_t e = offsets[static_cast<std::size_t>(i)]; e < offsets[static_cast<std::size_t>(i) + 1]; ++e) {
-                const std::size_t j = static_cast<std::size_t>(affinities.columns[static_cast<std::size_t>(e)]);
-                const double dx = xi - layout[2 * j];
-                const double dy = yi - layout[2 * j + 1];
-                const double weight = affinities.values[static_cast<std::size_t>(e)] / (1.0 + dx * dx + dy * dy);
+            const float xi = positions[static_cast<std::size_t>(2 * i)];
+            const float yi = positions[static_cast<std::size_t>(2 * i + 1)];
+            float fx = 0.0f, fy = 0.0f;
+            const std::int64_t row_end = offsets[static_cast<std::size_t>(i) + 1];
+            for (std::int64_t e = offsets[static_cast<std::size_t>(i)]; e < row_end; ++e) {
+                const std::size_t j = static_cast<std::size_t>(columns[e]);
+                const float dx = xi - positions[2 * j];
+                const float dy = yi - positions[2 * j + 1];
+                const float weight = values[e] / (1.0f + dx * dx + dy * dy);
                 fx += weight * dx;
                 fy += weight * dy;
             }

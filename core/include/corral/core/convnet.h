@@ -7,7 +7,9 @@
 // initial clusters and its backbone features feed value mining.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "corral/core/dataset.h"
@@ -81,5 +83,19 @@ struct ConvnetPrediction {
 // Runs a trained model over every image of `dataset` (resized to the model's input size).
 Expected<ConvnetPrediction> predict_with_convnet(const std::filesystem::path& model_folder, const Dataset& dataset,
                                                  const JobContext& job = {});
+
+struct ConvnetClusters {
+    FloatMatrix probabilities;    // [images, clusters], rows sum to 1
+    std::vector<int> assignment;  // argmax of each probability row
+};
+
+// The model's cluster head applied to backbone features it produced (ConvnetPrediction::features
+// or the convnet:DIR encoder's output, not normalised): the pre-trained clustering, without
+// decoding the images again. invalid_argument when the width is not the model's feature dimension.
+Expected<ConvnetClusters> cluster_with_convnet_head(const std::filesystem::path& model_folder,
+                                                    const FloatMatrix& features, const JobContext& job = {});
+
+// The model folder of a `convnet:DIR` encoder spec; nullopt for encoders without a cluster head.
+std::optional<std::filesystem::path> convnet_folder_of(std::string_view encoder_spec);
 
 }  // namespace corral

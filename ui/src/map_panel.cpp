@@ -1,0 +1,272 @@
+#include "map_panel.h"
+
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMetaObject>
+#include <QPointer>
+#include <QPushButton>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <map>
+#include <set>
+
+#include "corral/core/interactive_session.h"
+#include "corral/core/project.h"
+#include "job_runner.h"
+#include "map_colourings.h"
+#include "map_view.h"
+#include "session_controller.h"
+
+namespace corral::ui {
+namespace {
+
+// Streamed layouts reach the UI thread at most this often: smooth enough to watch, cheap enough
+// not to slow the optimisation.
+constexpr qint64 kStreamIntervalMs = 100;
+
+std::vector<QPointF> to_positions(const FloatMatrix& layout) {
+    std::vector<QPointF> positions(static_cast<std::size_t>(layout.rows()));
+    for (std::int64_t i = 0; i < layout.rows(); ++i) positions[static_cast<std::size_t>(i)] = QPointF(layout(i, 0), layout(i, 1));
+    return positions;
+}
+
+// Rounds the user has seen: every round an answer belongs to, and the open one.
+std::vector<QueryRound> known_rounds(Project& project) {
+    std::set<std::int64_t> ids;
+    if (auto answers = project.answers(true)) {
+        for (const auto& answer : *answers) {
+            if (answer.round_id) ids.insert(*answer.round_id);
+        }
+    }
+    if (auto open = project.open_round(); open && *open) ids.insert((*open)->id);
+    std::vector<QueryRound> rounds;
+    for (const std::int64_t id : ids) {
+        if (auto round = project.round(id)) rounds.push_back(std::move(*round));
+    }
+    return rounds;
+}
+
+QString colouring_label(MapPanel::ColourBy mode) {
+    switch (mode) {
+        case MapPanel::ColourBy::clusters: return MapPanel::tr("Clusters");
+        case MapPanel::ColourBy::ground_truth: return MapPanel::tr("True classes");
+        case MapPanel::ColourBy::answers: return MapPanel::tr("Answers");
+        case MapPanel::ColourBy::value_score: return MapPanel::tr("Value score");
+    }
+    return {};
+}
+
+}  // namespace
+
+MapPanel::MapPanel(SessionController* controller, JobRunner* runner, ThumbnailCache* thumbnails, QWidget* parent)
+    : QWidget(parent), controller_(controller), runner_(runner) {
+    view_ = new MapView(thumbnails, this);
+    view_->set_placeholder_text(tr("No map yet.\nPress “Compute map” to lay the images out by similarity (t-SNE)."));
+    colour_by_box_ = new QComboBox(this);
+    compute_ = new QPushButton(tr("Compute map"), this);
+    lasso_ = new QToolButton(this);
+    lasso_->setText(tr("Lasso"));
+    lasso_->setCheckable(true);
+    lasso_->setToolTip(tr("Draw around images to select them (or hold Shift while dragging)"));
+    fit_ = new QToolButton(this);
+    fit_->setText(tr("Fit"));
+    fit_->setToolTip(tr("Show the whole map (or double-click empty space)"));
+    status_ = new QLabel(this);
+    status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    for (QWidget* widget : std::initializer_list<QWidget*>{colour_by_box_, compute_, lasso_, fit_}) widget->setFocusPolicy(Qt::NoFocus);
+
+    auto* toolbar = new QHBoxLayout;
+    toolbar->addWidget(new QLabel(tr("Colour by"), this));
+    toolbar->addWidget(colour_by_box_);
+    toolbar->addSpacing(12);
+    toolbar->addWidget(lasso_);
+    toolbar->addWidget(fit_);
+    toolbar->addSpacing(12);
+    toolbar->addWidget(status_, 1);
+    toolbar->addWidget(compute_);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 4, 0, 0);
+    layout->addLayout(toolbar);
+    layout->addWidget(view_, 1);
+
+    connect(colour_by_box_, &QComboBox::currentIndexChanged, this, [this](int index) {
+        if (index >= 0) set_colour_by(static_cast<ColourBy>(colour_by_box_->itemData(index).toInt()));
+    });
+    connect(compute_, &QPushButton::clicked, this, [this] {
+        if (job_ != 0) runner_->cancel(job_);
+        else compute_map();
+    });
+    connect(lasso_, &QToolButton::toggled, view_, &MapView::set_lasso_mode);
+    connect(fit_, &QToolButton::clicked, view_, &MapView::fit_to_points);
+    connect(view_, &MapView::selection_made, this, &MapPanel::selection_made);
+    connect(view_, &MapView::point_opened, this, &MapPanel::image_opened);
+    connect(runner_, &JobRunner::job_progress, this, [this](int id, double fraction, const QString&, double remaining_seconds) {
+        if (id != job_) return;
+        QString text = tr("Computing the map… %1 %").arg(static_cast<int>(fraction * 100));
+        if (remaining_seconds >= 0) text += tr(" (about %1 s left)").arg(static_cast<int>(remaining_seconds + 0.5));
+        status_->setText(text);
+    });
+    update_colour_choices();
+}
+
+MapPanel::~MapPanel() {
+    if (job_ != 0 && runner_) runner_->cancel(job_);
+}
+
+std::vector<MapPanel::ColourBy> MapPanel::available_colourings() const {
+    std::vector<ColourBy> modes{ColourBy::clusters};
+    auto* session = controller_->session();
+    if (!session) return modes;
+    if (session->dataset()->has_ground_truth()) modes.push_back(ColourBy::ground_truth);
+    modes.push_back(ColourBy::answers);
+    const auto rounds = known_rounds(session->project());
+    if (std::any_of(rounds.begin(), rounds.end(), [](const QueryRound& round) { return !round.samples.empty(); })) {
+        modes.push_back(ColourBy::value_score);
+    }
+    return modes;
+}
+
+void MapPanel::update_colour_choices() {
+    const auto modes = available_colourings();
+    if (std::find(modes.begin(), modes.end(), colour_by_) == modes.end()) colour_by_ = ColourBy::clusters;
+    const QSignalBlocker blocker(colour_by_box_);
+    colour_by_box_->clear();
+    for (const ColourBy mode : modes) {
+        colour_by_box_->addItem(colouring_label(mode), static_cast<int>(mode));
+        if (mode == colour_by_) colour_by_box_->setCurrentIndex(colour_by_box_->count() - 1);
+    }
+}
+
+void MapPanel::set_colour_by(ColourBy mode) {
+    colour_by_ = mode;
+    update_colour_choices();
+    recolour();
+}
+
+void MapPanel::refresh() {
+    colours_stale_ = true;
+    // A hidden tab catches up when shown: answering must not pay for re-reading the rounds.
+    if (isVisible()) synchronise();
+}
+
+void MapPanel::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    if (colours_stale_) synchronise();
+}
+
+void MapPanel::synchronise() {
+    auto* session = controller_->session();
+    if (!session) return;
+    if (view_->point_count() == 0 && job_ == 0) {
+        if (auto stored = session->stored_map()) {
+            view_->set_layout(to_positions(*stored));
+            compute_->setText(tr("Recompute map"));
+            status_->setText(tr("Map of %n image(s), saved in the project.", nullptr, static_cast<int>(stored->rows())));
+        }
+    }
+    update_colour_choices();
+    recolour();
+}
+
+void MapPanel::recolour() {
+    auto* session = controller_->session();
+    if (!session) return;
+    colours_stale_ = false;
+    const auto points = session->dataset()->size();
+    switch (colour_by_) {
+        case ColourBy::clusters: {
+            QStringList names;
+            for (const auto& name : session->cluster_names()) names << QString::fromStdString(name);
+            view_->set_colouring(cluster_colouring(session->clustering().assignment, names));
+            break;
+        }
+        case ColourBy::ground_truth: {
+            QStringList names;
+            for (const auto& name : session->dataset()->class_names()) names << QString::fromStdString(name);
+            view_->set_colouring(ground_truth_colouring(session->dataset()->labels(), names));
+            break;
+        }
+        case ColourBy::answers: {
+            std::vector<std::int64_t> queried;
+            for (const auto& round : known_rounds(session->project())) {
+                for (const auto& sample : round.samples) queried.push_back(sample.sample);
+            }
+            auto answers = session->project().answers();
+            view_->set_colouring(answer_colouring(points, answers ? *answers : std::vector<AnswerRecord>{}, queried));
+            break;
+        }
+        case ColourBy::value_score: {
+            std::map<std::int64_t, double> value_by_item;
+            for (const auto& round : known_rounds(session->project())) {
+                for (const auto& sample : round.samples) value_by_item[sample.sample] = sample.value_score;
+            }
+            view_->set_colouring(value_colouring(points, value_by_item));
+            break;
+        }
+    }
+}
+
+void MapPanel::show_layout(const std::vector<QPointF>& positions, bool animate) {
+    view_->set_layout(positions, animate);
+    if (colours_stale_ || view_->colouring().category.size() != positions.size()) recolour();
+}
+
+void MapPanel::compute_map(std::optional<TsneParams> chosen) {
+    auto session = controller_->shared_session();
+    if (!session || job_ != 0) return;
+    TsneParams params = chosen.value_or(session->default_map_params());
+    if (params.layout_every <= 0) params.layout_every = 5;
+    layouts_received_ = 0;
+    QPointer<MapPanel> self(this);
+    auto last_post = std::make_shared<QElapsedTimer>();
+    TsneLayoutCallback on_layout = [self, last_post](const FloatMatrix& layout, int) {
+        // Throttled on the worker, so only the layouts that will be shown are copied.
+        if (last_post->isValid() && last_post->elapsed() < kStreamIntervalMs) return;
+        last_post->start();
+        auto positions = std::make_shared<const std::vector<QPointF>>(to_positions(layout));
+        if (!self) return;
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, positions] {
+                if (!self || self->job_ == 0) return;
+                ++self->layouts_received_;
+                self->show_layout(*positions, true);
+            },
+            Qt::QueuedConnection);
+    };
+    compute_->setText(tr("Stop"));
+    status_->setText(tr("Computing the map…"));
+    auto clock = std::make_shared<QElapsedTimer>();
+    clock->start();
+    job_ = runner_->run<FloatMatrix>(
+        tr("Computing the map"),
+        [session, params, on_layout](const JobContext& job) { return session->compute_map(params, job, on_layout); }, this,
+        [this, session, clock](Expected<FloatMatrix> layout) {
+            job_ = 0;
+            if (session != controller_->shared_session()) return;  // another project meanwhile
+            if (!layout) {
+                // Back to the saved map: a stopped layout is not one to keep looking at.
+                if (auto stored = session->stored_map()) view_->set_layout(to_positions(*stored));
+                else view_->clear_layout();
+                on_map_finished(false, layout.error().code == ErrorCode::cancelled
+                                           ? tr("Map cancelled.")
+                                           : tr("The map failed: %1").arg(QString::fromStdString(layout.error().message)));
+                return;
+            }
+            ++layouts_received_;
+            show_layout(to_positions(*layout), true);
+            on_map_finished(true, tr("Map of %n image(s) computed in %1 s and saved in the project.", nullptr,
+                                     static_cast<int>(layout->rows()))
+                                      .arg(clock->elapsed() / 1000.0, 0, 'f', 1));
+        });
+}
+
+void MapPanel::on_map_finished(bool succeeded, const QString& message) {
+    compute_->setText(view_->point_count() > 0 || succeeded ? tr("Recompute map") : tr("Compute map"));
+    status_->setText(message);
+}
+
+}  // namespace corral::ui
