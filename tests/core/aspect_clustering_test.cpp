@@ -30,10 +30,12 @@ AspectClusteringRequest quick_request(const std::string& name, const std::string
     return request;
 }
 
-SessionSettings shapes_settings(const std::filesystem::path& images) {
+// The tiny CLIP as the project's encoder too: the pixels encoder's PCA of 3072 colour values
+// would take longer than everything else here.
+SessionSettings shapes_settings(const std::filesystem::path& images, const std::filesystem::path& model) {
     SessionSettings settings;
     settings.dataset_spec = "folder:" + images.string();
-    settings.encoder_spec = "pixels";
+    settings.encoder_spec = "clip:" + model.string();
     settings.clusters = 4;
     settings.round_size = 5;
     settings.fine_tune_epochs = 2;
@@ -92,7 +94,7 @@ TEST_CASE("a session stores, names, renames and reopens two aspect clusterings o
     std::int64_t color_id = 0;
     std::int64_t shape_id = 0;
     {
-        auto created = InteractiveSession::create(project, shapes_settings(folder / "images"), {});
+        auto created = InteractiveSession::create(project, shapes_settings(folder / "images", model), {});
         REQUIRE(created);
         auto& session = **created;
         REQUIRE(session.dataset()->size() == 48);
@@ -181,7 +183,7 @@ TEST_CASE("compute_aspect_clustering refuses a bad request before any work and s
     const auto data = testing::render_colored_shapes(folder / "images", 2, 9);
     const auto model = folder / "clip";
     testing::train_tiny_clip(data, model, 0, 4);
-    auto created = InteractiveSession::create(folder / "p.corral", shapes_settings(folder / "images"), {});
+    auto created = InteractiveSession::create(folder / "p.corral", shapes_settings(folder / "images", model), {});
     REQUIRE(created);
     auto& session = **created;
     const std::vector<std::string> words = {"red", "green", "blue", "yellow"};

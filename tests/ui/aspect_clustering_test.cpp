@@ -36,7 +36,12 @@ using namespace corral::ui;
 namespace {
 
 constexpr int kImagesPerCombination = 4;  // 4 colours x 4 shapes x 4 = 64 images
-constexpr int kClipTrainingEpochs = 15;   // enough for colour to separate; seconds on 2 cores
+// One step per epoch at 64 images: enough for the colours to separate, seconds on 2 cores. A longer
+// training (CORRAL_TEST_CLIP_EPOCHS, e.g. 150) makes the top words meaningful for a screenshot.
+int clip_training_epochs() {
+    const int wanted = qEnvironmentVariableIntValue("CORRAL_TEST_CLIP_EPOCHS");
+    return wanted > 0 ? wanted : 15;
+}
 
 bool wait_for_idle_session(MainWindow& window, int timeout_ms = 60000) {
     return testing::wait_until([&] { return window.controller()->has_session() && !window.controller()->busy(); }, timeout_ms);
@@ -92,8 +97,8 @@ TEST_CASE("the GUI creates, names, switches and reopens two aspect clusterings o
     const auto model = scratch / "clip";
     QElapsedTimer training;
     training.start();
-    const double loss = testing::train_tiny_clip(data, model, kClipTrainingEpochs, 5);
-    WARN("tiny CLIP: " << kClipTrainingEpochs << " epochs, loss " << loss << ", " << training.elapsed() << " ms");
+    const double loss = testing::train_tiny_clip(data, model, clip_training_epochs(), 5);
+    WARN("tiny CLIP: " << clip_training_epochs() << " epochs, loss " << loss << ", " << training.elapsed() << " ms");
     const QString project_folder = QString::fromStdString((scratch / "shapes.corral").string());
     const QString model_folder = QString::fromStdString(model.string());
     std::int64_t colour_id = 0;
@@ -136,7 +141,8 @@ TEST_CASE("the GUI creates, names, switches and reopens two aspect clusterings o
         QTest::keyClicks(dialog->words_edit(), QStringLiteral("blue, yellow"));
         type_over(dialog->clusters_box(), QStringLiteral("4"));
         type_over(dialog->name_edit(), QStringLiteral("Colour"));
-        choose_first(dialog->effort_box());
+        // The tiny CLIP learned captions like "a red object": the prompt it understands.
+        type_over(dialog->prompt_edit(), QStringLiteral("a * object"));
         // A folder that is no CLIP model is refused inside the dialog, saying why.
         type_over(dialog->model_folder_edit(), QString::fromStdString((scratch / "images").string()));
         QTest::mouseClick(dialog->create_button(), Qt::LeftButton);
@@ -145,9 +151,11 @@ TEST_CASE("the GUI creates, names, switches and reopens two aspect clusterings o
         CHECK(dialog->problem_label()->text().contains(QStringLiteral("not a CLIP model folder")));
         testing::save_screenshot(dialog, QStringLiteral("aspect-dialog-error"));
         type_over(dialog->model_folder_edit(), model_folder);
+        CHECK_FALSE(dialog->problem_label()->isVisible());  // the message goes with the change
         const auto request = dialog->request();
         CHECK(request.params.words == std::vector<std::string>{"red", "green", "blue", "yellow"});
-        CHECK(request.params.alternations == 1);
+        CHECK(request.params.alternations == 3);  // the standard training unless the user picks another
+        CHECK(request.params.prompt_template == "a * object");
         CHECK(request.params.clusters == 4);
         CHECK(dialog->problem().isEmpty());
         testing::save_screenshot(dialog, QStringLiteral("aspect-dialog"));
@@ -192,6 +200,7 @@ TEST_CASE("the GUI creates, names, switches and reopens two aspect clusterings o
         CHECK(dialog->name_edit()->text() == QStringLiteral("By shape"));
         CHECK(dialog->prompt_edit()->text().contains(QStringLiteral("shape")));
         type_over(dialog->words_edit(), QStringLiteral("circle, square, triangle, cross"));
+        type_over(dialog->prompt_edit(), QStringLiteral("a * shape"));
         type_over(dialog->clusters_box(), QStringLiteral("4"));
         choose_first(dialog->effort_box());
         dialog->name_edit()->setFocus();
@@ -213,6 +222,7 @@ TEST_CASE("the GUI creates, names, switches and reopens two aspect clusterings o
         CHECK(shape->name == "By shape");
         CHECK(describe_aspect_clustering(*colour)->words == std::vector<std::string>{"red", "green", "blue", "yellow"});
         CHECK(describe_aspect_clustering(*shape)->aspect == "shape");
+        CHECK(describe_aspect_clustering(*shape)->prompt == "a * shape");
         CHECK(describe_aspect_clustering(*shape)->words == std::vector<std::string>{"circle", "square", "triangle", "cross"});
         CHECK(names_in_browser(view) == shape->cluster_names);
 
@@ -227,7 +237,11 @@ TEST_CASE("the GUI creates, names, switches and reopens two aspect clusterings o
 
         // Switching back: the browser and the map follow.
         view->show_map();
-        view->map_panel()->compute_map();
+        auto map_params = window.controller()->session()->default_map_params();
+        map_params.perplexity = 10;  // 64 points: a short map is enough to check the colours follow
+        map_params.exaggeration_iterations = 100;
+        map_params.iterations = 200;
+        view->map_panel()->compute_map(map_params);
         REQUIRE(testing::wait_until([&] { return !view->map_panel()->computing() && !window.job_runner()->busy(); }, 60000));
         switch_with_selector(window, QStringLiteral("Colour"));
         CHECK(names_in_browser(view) == colour_names);

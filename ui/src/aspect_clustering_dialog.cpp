@@ -73,7 +73,8 @@ AspectClusteringDialog::AspectClusteringDialog(QStringList taken_names, int clus
     words_->setPlaceholderText(tr("red, green, blue, …"));
     words_->setToolTip(tr("Reference words, separated by commas or one per line. Each cluster is described "
                           "by the words its images match best."));
-    words_->setMinimumHeight(words_->fontMetrics().lineSpacing() * 4 + 12);
+    words_->setFixedHeight(words_->fontMetrics().lineSpacing() * 5 + 12);
+    words_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);  // lines wrap
     word_count_ = new QLabel(this);
     word_count_->setStyleSheet(QStringLiteral("color: palette(dark);"));
     prompt_ = new QLineEdit(this);
@@ -130,6 +131,13 @@ AspectClusteringDialog::AspectClusteringDialog(QStringList taken_names, int clus
     connect(aspect_, &QComboBox::editTextChanged, this, &AspectClusteringDialog::on_aspect_changed);
     connect(words_, &QPlainTextEdit::textChanged, this, &AspectClusteringDialog::update_word_count);
     connect(name_, &QLineEdit::textEdited, this, [this] { name_edited_ = true; });
+    // A message about the request goes once the user changes it.
+    const auto clear_problem = [this] { problem_label_->hide(); };
+    connect(model_folder_, &QLineEdit::textChanged, this, clear_problem);
+    connect(name_, &QLineEdit::textChanged, this, clear_problem);
+    connect(prompt_, &QLineEdit::textChanged, this, clear_problem);
+    connect(words_, &QPlainTextEdit::textChanged, this, clear_problem);
+    connect(aspect_, &QComboBox::currentTextChanged, this, clear_problem);
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString folder = QFileDialog::getExistingDirectory(this, tr("CLIP model folder"), model_folder_->text());
         if (!folder.isEmpty()) model_folder_->setText(folder);
@@ -197,7 +205,7 @@ void AspectClusteringDialog::accept() {
     problem_label_->setText(why);
     problem_label_->setVisible(!why.isEmpty());
     if (!why.isEmpty()) {
-        adjustSize();  // room for the message without squeezing the fields
+        resize(width(), std::max(height(), sizeHint().height()));  // room for the message, same width
         return;
     }
     QSettings().setValue(kModelFolderKey, model_folder_->text().trimmed());

@@ -20,6 +20,8 @@ ClusterBrowser::ClusterBrowser(ThumbnailCache* thumbnails, QWidget* parent)
     clusters_view_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
     clusters_view_->setAccessibleName(tr("Clusters"));
     clusters_view_->setSpacing(2);  // clusters of an aspect take two lines: name and top words
+    clusters_view_->setWordWrap(true);
+    clusters_view_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
 
     images_view_ = new QListView(this);
     images_view_->setModel(images_);
@@ -46,6 +48,7 @@ ClusterBrowser::ClusterBrowser(ThumbnailCache* thumbnails, QWidget* parent)
     splitter->addWidget(clusters_view_);
     splitter->addWidget(right);
     splitter->setStretchFactor(1, 4);
+    splitter->setSizes({300, 900});
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(splitter);
