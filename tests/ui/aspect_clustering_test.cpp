@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <QApplication>
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
@@ -11,6 +13,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
+#include <QTimer>
 #include <QtTest/QTest>
 
 #include <set>
@@ -257,9 +260,22 @@ TEST_CASE("the GUI creates, names, switches and reopens two aspect clusterings o
         CHECK(names_in_browser(view) == shape->cluster_names);
         CHECK(view->map_panel()->view()->colouring().category == shape->assignment);
 
-        // Renaming the clustering shown.
-        window.controller()->rename_clustering(shape_id, QStringLiteral("Shapes"));
+        // Renaming the clustering shown: the Rename… button asks for the new name.
+        QTimer answer_rename;
+        QString offered_name;
+        QObject::connect(&answer_rename, &QTimer::timeout, [&] {  // runs inside the input dialog's own event loop
+            if (auto* input = qobject_cast<QInputDialog*>(QApplication::activeModalWidget())) {
+                answer_rename.stop();
+                offered_name = input->textValue();
+                input->setTextValue(QStringLiteral("Shapes"));
+                input->accept();
+            }
+        });
+        answer_rename.start(20);
+        QTest::mouseClick(view->rename_clustering_button(), Qt::LeftButton);
+        CHECK(offered_name == QStringLiteral("By shape"));
         CHECK(view->clustering_selector()->currentText().startsWith(QStringLiteral("Shapes")));
+        CHECK(session->clustering().name == "Shapes");
     }
     // Reopened: both clusterings are still there, the last one shown is current.
     MainWindow window;
