@@ -127,7 +127,7 @@ TEST_CASE("cluster browser stays virtual for a 70k-image cluster", "[ui]") {
     std::shared_ptr<const Dataset> dataset(std::move(*opened));
     ThumbnailCache thumbnails(dataset, 48);
     ClusterBrowser browser(&thumbnails);
-    ClusteringSnapshot clustering{std::vector<int>(static_cast<std::size_t>(dataset->size()), 0), {QStringLiteral("All")}};
+    ClusteringSnapshot clustering{std::vector<int>(static_cast<std::size_t>(dataset->size()), 0), {QStringLiteral("All")}, {}};
     browser.resize(900, 600);
     browser.show();
     QElapsedTimer clock;

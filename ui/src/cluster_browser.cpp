@@ -19,6 +19,9 @@ ClusterBrowser::ClusterBrowser(ThumbnailCache* thumbnails, QWidget* parent)
     clusters_view_->setModel(clusters_);
     clusters_view_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
     clusters_view_->setAccessibleName(tr("Clusters"));
+    clusters_view_->setSpacing(2);  // clusters of an aspect take two lines: name and top words
+    clusters_view_->setWordWrap(true);
+    clusters_view_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
 
     images_view_ = new QListView(this);
     images_view_->setModel(images_);
@@ -45,6 +48,7 @@ ClusterBrowser::ClusterBrowser(ThumbnailCache* thumbnails, QWidget* parent)
     splitter->addWidget(clusters_view_);
     splitter->addWidget(right);
     splitter->setStretchFactor(1, 4);
+    splitter->setSizes({300, 900});
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(splitter);
@@ -74,7 +78,11 @@ void ClusterBrowser::on_cluster_selected(int cluster) {
     selected_cluster_ = cluster;
     if (cluster < 0) return;
     images_->show_cluster(clustering_.assignment, cluster);
-    header_->setText(tr("<b>%1</b> — %n image(s)", nullptr, images_->rowCount()).arg(clusters_->name(cluster).toHtmlEscaped()));
+    QString header = tr("<b>%1</b> — %n image(s)", nullptr, images_->rowCount()).arg(clusters_->name(cluster).toHtmlEscaped());
+    if (const QString detail = clusters_->detail(cluster); !detail.isEmpty()) {
+        header += tr(" — top words: %1").arg(detail.toHtmlEscaped());
+    }
+    header_->setText(header);
 }
 
 void ClusterBrowser::show_items(std::vector<qint64> items, const QString& title) {

@@ -12,6 +12,8 @@ namespace corral::ui {
 void ClusterListModel::set_clustering(const ClusteringSnapshot& clustering) {
     beginResetModel();
     names_ = clustering.names;
+    details_ = clustering.details;
+    details_.resize(names_.size());
     sizes_.assign(names_.size(), 0);
     for (int cluster : clustering.assignment) {
         if (cluster >= 0 && static_cast<std::size_t>(cluster) < sizes_.size()) ++sizes_[static_cast<std::size_t>(cluster)];
@@ -27,12 +29,20 @@ QVariant ClusterListModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid()) return {};
     const auto row = static_cast<std::size_t>(index.row());
     switch (role) {
-        case Qt::DisplayRole: return tr("%1  (%2)").arg(names_[row]).arg(sizes_[row]);
+        case Qt::DisplayRole: {
+            const QString line = tr("%1  (%2)").arg(names_[row]).arg(sizes_[row]);
+            return details_[row].isEmpty() ? line : line + QLatin1Char('\n') + details_[row];
+        }
         case Qt::EditRole: return names_[row];
-        case Qt::ToolTipRole: return tr("%1: %n image(s)", nullptr, static_cast<int>(sizes_[row])).arg(names_[row]);
+        case Qt::ToolTipRole: {
+            const QString tip = tr("%1: %n image(s)", nullptr, static_cast<int>(sizes_[row])).arg(names_[row]);
+            return details_[row].isEmpty() ? tip : tip + QLatin1Char('\n') + details_[row];
+        }
         default: return {};
     }
 }
+
+QString ClusterListModel::detail(int cluster) const { return details_.at(static_cast<std::size_t>(cluster)); }
 
 bool ClusterListModel::setData(const QModelIndex& index, const QVariant& value, int role) {
     if (!index.isValid() || role != Qt::EditRole) return false;

@@ -14,6 +14,7 @@ class ThumbnailCache;
 struct ClusteringSnapshot {
     std::vector<int> assignment;      // cluster per dataset item
     std::vector<QString> names;       // one per cluster
+    std::vector<QString> details;     // per cluster, a second line (an aspect's top words); may be empty
 };
 
 class ClusterListModel : public QAbstractListModel {
@@ -27,12 +28,14 @@ public:
     Qt::ItemFlags flags(const QModelIndex& index) const override;
     const std::vector<qint64>& sizes() const { return sizes_; }
     QString name(int cluster) const { return names_.at(static_cast<std::size_t>(cluster)); }
+    QString detail(int cluster) const;
 
 Q_SIGNALS:
     void cluster_renamed(int cluster, const QString& name);
 
 private:
     std::vector<QString> names_;
+    std::vector<QString> details_;
     std::vector<qint64> sizes_;
 };
 

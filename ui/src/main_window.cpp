@@ -7,6 +7,8 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QIcon>
+#include <QInputDialog>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -14,6 +16,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 
+#include "aspect_clustering_dialog.h"
 #include "corral/core/project.h"
 #include "corral/core/project_export.h"
 #include "job_runner.h"
@@ -118,6 +121,12 @@ void MainWindow::build_menus() {
     cancel->setShortcut(QKeySequence(Qt::Key_Escape));
     project_actions_ << start << fine_tune;
 
+    QMenu* clusterings = menuBar()->addMenu(tr("C&lusterings"));
+    QAction* new_aspect = clusterings->addAction(tr("&New Aspect Clustering…"), this, &MainWindow::ask_new_aspect_clustering);
+    new_aspect->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    QAction* rename_clustering = clusterings->addAction(tr("&Rename Clustering…"), this, &MainWindow::ask_rename_clustering);
+    project_actions_ << new_aspect << rename_clustering;
+
     QMenu* view = menuBar()->addMenu(tr("&View"));
     QAction* questions = view->addAction(tr("&Questions"), this, [this] { if (project_view_) project_view_->show_queries(); });
     questions->setShortcut(QKeySequence(Qt::ALT | Qt::Key_1));
@@ -178,6 +187,8 @@ void MainWindow::show_project_view(std::shared_ptr<const Dataset> dataset) {
         project_view_->deleteLater();
     }
     project_view_ = new ProjectView(controller_, std::move(dataset), pages_);
+    connect(project_view_, &ProjectView::new_aspect_clustering_requested, this, &MainWindow::ask_new_aspect_clustering);
+    connect(project_view_, &ProjectView::rename_clustering_requested, this, &MainWindow::ask_rename_clustering);
     pages_->addWidget(project_view_);
     pages_->setCurrentWidget(project_view_);
 }
@@ -230,6 +241,30 @@ void MainWindow::export_clustering(const QString& format) {
             statusBar()->showMessage(tr("Exported %1 images to %2 (%3 skipped).")
                                          .arg(report->images_written).arg(output).arg(report->skipped.size()), 10000);
         });
+}
+
+AspectClusteringDialog* MainWindow::open_aspect_clustering_dialog() {
+    auto* session = controller_->session();
+    if (!session) return nullptr;
+    QStringList names;
+    for (const auto& summary : session->clusterings()) names << QString::fromStdString(summary.name);
+    auto* dialog = new AspectClusteringDialog(names, session->settings().clusters, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] { controller_->create_aspect_clustering(dialog->request()); });
+    dialog->open();  // window-modal without a nested event loop: the UI never waits on it
+    return dialog;
+}
+
+void MainWindow::ask_new_aspect_clustering() { open_aspect_clustering_dialog(); }
+
+void MainWindow::ask_rename_clustering() {
+    auto* session = controller_->session();
+    if (!session) return;
+    const auto id = session->clustering().id;
+    bool ok = false;
+    const QString name = QInputDialog::getText(this, tr("Rename clustering"), tr("New name:"), QLineEdit::Normal,
+                                               QString::fromStdString(session->clustering().name), &ok);
+    if (ok && !name.trimmed().isEmpty()) controller_->rename_clustering(id, name);
 }
 
 void MainWindow::show_shortcuts() { ShortcutSheet(this).exec(); }

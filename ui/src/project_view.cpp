@@ -13,6 +13,7 @@
 #include <QVBoxLayout>
 
 #include "cluster_browser.h"
+#include "corral/core/aspect_clustering.h"
 #include "map_panel.h"
 #include "metrics_chart.h"
 #include "query_view.h"
@@ -63,10 +64,24 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     clustering_selector_->setToolTip(tr("The clustering shown and refined: the initial one, one per round, "
                                         "and any made by aspect"));
     clustering_selector_->setMinimumContentsLength(24);
+    new_aspect_ = new QPushButton(tr("New aspect clustering…"), this);
+    new_aspect_->setToolTip(tr("Cluster the images by one aspect (color, shape, …) with a CLIP model"));
+    rename_clustering_ = new QPushButton(tr("Rename…"), this);
+    rename_clustering_->setToolTip(tr("Rename the clustering shown"));
+    for (auto* button : {new_aspect_, rename_clustering_}) {
+        button->setFocusPolicy(Qt::NoFocus);
+        button->setEnabled(controller_->has_session());  // the view is made again when the session is ready
+    }
+    aspect_summary_ = new QLabel(this);
+    aspect_summary_->setTextFormat(Qt::RichText);
+    aspect_summary_->setStyleSheet(QStringLiteral("color: palette(dark);"));
     auto* selector_row = new QHBoxLayout;
     selector_row->addWidget(new QLabel(tr("Clustering:"), this));
     selector_row->addWidget(clustering_selector_);
-    selector_row->addStretch();
+    selector_row->addWidget(rename_clustering_);
+    selector_row->addWidget(new_aspect_);
+    selector_row->addSpacing(8);
+    selector_row->addWidget(aspect_summary_, 1);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(selector_row);
@@ -75,6 +90,8 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
         controller_->switch_clustering(clustering_selector_->itemData(index).toLongLong());
     });
 
+    connect(new_aspect_, &QPushButton::clicked, this, &ProjectView::new_aspect_clustering_requested);
+    connect(rename_clustering_, &QPushButton::clicked, this, &ProjectView::rename_clustering_requested);
     connect(start_round_, &QPushButton::clicked, controller_, &SessionController::start_round);
     connect(fine_tune_, &QPushButton::clicked, controller_, &SessionController::fine_tune);
     connect(query_view_, &QueryView::answered, controller_, &SessionController::answer);
@@ -92,7 +109,7 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     });
     if (!controller_->has_session()) {
         // Images listed, project still building: show them all as one group meanwhile.
-        browser_->set_clustering({std::vector<int>(static_cast<std::size_t>(dataset_->size()), 0), {tr("All images (indexing…)")}});
+        browser_->set_clustering({std::vector<int>(static_cast<std::size_t>(dataset_->size()), 0), {tr("All images (indexing…)")}, {}});
         query_view_->show_message(tr("Preparing the project: encoding the images and finding initial clusters…"));
         tabs_->setCurrentWidget(browser_);
     }
@@ -104,6 +121,24 @@ void ProjectView::refresh_clustering() {
     ClusteringSnapshot snapshot;
     snapshot.assignment = session->clustering().assignment;
     for (const auto& name : session->cluster_names()) snapshot.names.push_back(QString::fromStdString(name));
+    const auto aspect = describe_aspect_clustering(session->clustering());
+    if (aspect) {
+        for (const auto& words : aspect->top_words) {
+            QStringList parts;
+            for (const auto& [word, weight] : words) {
+                // One decimal: a young clustering's weights differ by fractions of a percent.
+                parts << tr("%1 %2%").arg(QString::fromStdString(word)).arg(weight * 100, 0, 'f', 1);
+            }
+            snapshot.details.push_back(parts.join(QStringLiteral(" · ")));
+        }
+        aspect_summary_->setText(tr("Aspect <b>%1</b> · %2 words · K = %3 · <i>%4</i>")
+                                     .arg(QString::fromStdString(aspect->aspect).toHtmlEscaped())
+                                     .arg(aspect->words.size())
+                                     .arg(aspect->clusters)
+                                     .arg(QString::fromStdString(aspect->prompt).toHtmlEscaped()));
+    } else {
+        aspect_summary_->clear();
+    }
     browser_->set_clustering(snapshot);
     refresh_metrics();
     map_->refresh();

@@ -41,7 +41,15 @@ public:
     MapPanel* map_panel() const { return map_; }
     QTabWidget* tabs() const { return tabs_; }
     QComboBox* clustering_selector() const { return clustering_selector_; }
+    QPushButton* new_aspect_button() const { return new_aspect_; }
+    QPushButton* rename_clustering_button() const { return rename_clustering_; }
+    QLabel* aspect_summary() const { return aspect_summary_; }
     const Dataset& dataset() const { return *dataset_; }
+
+Q_SIGNALS:
+    // The user asked for a new aspect clustering, or to rename the one shown.
+    void new_aspect_clustering_requested();
+    void rename_clustering_requested();
 
 private:
     void open_image(qint64 item);
@@ -52,6 +60,9 @@ private:
     ThumbnailCache* thumbnails_;
     QTabWidget* tabs_;
     QComboBox* clustering_selector_;
+    QPushButton* new_aspect_;
+    QPushButton* rename_clustering_;
+    QLabel* aspect_summary_;
     QueryView* query_view_;
     QPushButton* start_round_;
     QPushButton* fine_tune_;

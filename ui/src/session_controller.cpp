@@ -235,6 +235,41 @@ void SessionController::switch_clustering(qint64 clustering_id) {
         });
 }
 
+void SessionController::create_aspect_clustering(const AspectClusteringRequest& request) {
+    if (!session_ || refuse_while_busy(tr("make a clustering by aspect"))) return;
+    auto session = session_;
+    const QString title = tr("Clustering by %1").arg(QString::fromStdString(request.params.aspect));
+    active_job_ = runner_->run<ClusteringRecord>(
+        title, [session, request](const JobContext& job) { return compute_aspect_clustering(*session, request, job); }, this,
+        [this, session, title](Expected<ClusteringRecord> record) {
+            active_job_ = 0;
+            if (session != session_) return;
+            if (!record) {
+                if (record.error().code == ErrorCode::cancelled) Q_EMIT status_message(tr("%1: cancelled.").arg(title));
+                else Q_EMIT error_occurred(tr("Could not cluster by aspect"), describe(record.error()));
+                return;
+            }
+            const QString name = QString::fromStdString(record->name);
+            auto stored = store_aspect_clustering(*session_, std::move(*record));
+            if (!stored) {
+                Q_EMIT error_occurred(tr("Could not save the clustering"), describe(stored.error()));
+                return;
+            }
+            Q_EMIT status_message(tr("Clustering “%1” is ready.").arg(name));
+            Q_EMIT clustering_changed();  // the selector lists it at once; switching follows
+            switch_clustering(*stored);
+        });
+}
+
+void SessionController::rename_clustering(qint64 clustering_id, const QString& name) {
+    if (!session_ || refuse_while_busy(tr("rename a clustering"))) return;
+    if (auto status = session_->rename_clustering(clustering_id, name.trimmed().toStdString()); !status) {
+        Q_EMIT error_occurred(tr("Could not rename the clustering"), describe(status.error()));
+        return;
+    }
+    Q_EMIT clustering_changed();
+}
+
 void SessionController::move_images(const std::vector<qint64>& items, int cluster) {
     if (!session_ || refuse_while_busy(tr("move images"))) return;
     std::vector<std::int64_t> moved(items.begin(), items.end());

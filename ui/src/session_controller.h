@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 
+#include "corral/core/aspect_clustering.h"
 #include "corral/core/dataset.h"
 #include "corral/core/interactive_session.h"
 #include "query_view.h"
@@ -44,6 +45,10 @@ public:
     void fine_tune();
     // Makes another stored clustering current (a job: the head is refitted to it).
     void switch_clustering(qint64 clustering_id);
+    // Clusters the images by one aspect (Multi-Sub) on a worker thread, stores the result under
+    // the request's name and makes it current (clustering_changed follows, or error_occurred).
+    void create_aspect_clustering(const AspectClusteringRequest& request);
+    void rename_clustering(qint64 clustering_id, const QString& name);
     void move_images(const std::vector<qint64>& items, int cluster);
     void rename_cluster(int cluster, const QString& name);
     // Fine-tune automatically when a round is complete (default on).

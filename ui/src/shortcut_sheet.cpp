@@ -18,6 +18,7 @@ ShortcutSheet::ShortcutSheet(QWidget* parent) : QDialog(parent) {
         {native(QKeySequence::Undo) + tr(" or Backspace"), tr("Undo the last answer (also after moving on)")},
         {native(QKeySequence(Qt::CTRL | Qt::Key_R)), tr("Ask me questions (start a round)")},
         {native(QKeySequence(Qt::CTRL | Qt::Key_T)), tr("Learn from my answers now")},
+        {native(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A)), tr("New clustering by an aspect (color, shape, …)")},
         {tr("Esc"), tr("Cancel the running job")},
         {native(QKeySequence(Qt::ALT | Qt::Key_1)) + QStringLiteral(" / 2 / 3 / 4"), tr("Questions / Clusters / Metrics / Map")},
         {native(QKeySequence::New), tr("New project from an image folder")},

@@ -295,6 +295,12 @@ Expected<std::int64_t> InteractiveSession::add_clustering(ClusteringRecord recor
     return state_->project->save_clustering(record);
 }
 
+Status InteractiveSession::rename_clustering(std::int64_t clustering_id, const std::string& name) {
+    if (auto renamed = state_->project->rename_clustering(clustering_id, name); !renamed) return renamed;
+    if (clustering_id == state_->clustering.id) state_->clustering.name = name;
+    return ok();
+}
+
 const FloatMatrix& InteractiveSession::features() const { return state_->features; }
 
 }  // namespace corral

@@ -246,6 +246,28 @@ Status Project::rename_cluster(std::int64_t clustering_id, int cluster, const st
     return upsert_cluster_name(impl_->database, clustering_id, cluster, name);
 }
 
+Status Project::rename_clustering(std::int64_t clustering_id, const std::string& name) {
+    if (name.empty()) return make_error(ErrorCode::invalid_argument, "a clustering needs a name");
+    std::lock_guard lock(impl_->mutex);
+    auto& database = impl_->database;
+    auto taken = database.prepare("SELECT clustering_id FROM clusterings WHERE name = ?");
+    if (!taken) return taken.error();
+    taken->bind(1, name);
+    auto taken_row = taken->step();
+    if (!taken_row) return taken_row.error();
+    if (*taken_row) {
+        if (taken->integer(0) == clustering_id) return ok();
+        return make_error(ErrorCode::invalid_argument, "a clustering named '" + name + "' already exists");
+    }
+    auto update = database.prepare("UPDATE clusterings SET name = ? WHERE clustering_id = ? RETURNING clustering_id");
+    if (!update) return update.error();
+    update->bind(1, name).bind(2, clustering_id);
+    auto row = update->step();
+    if (!row) return row.error();
+    if (!*row) return make_error(ErrorCode::not_found, "no clustering with id " + std::to_string(clustering_id));
+    return update->run();
+}
+
 Expected<std::int64_t> Project::start_round(std::int64_t clustering_id, const std::vector<RoundSample>& samples,
                                             const std::string& parameters_json) {
     if (auto valid = store::check_json_object(parameters_json, "round parameters"); !valid) return valid.error();

@@ -136,6 +136,8 @@ public:
     Status switch_clustering(std::int64_t clustering_id, const JobContext& job);
     // Stores a clustering made elsewhere (a Multi-Sub run, say) under its name; returns its id.
     Expected<std::int64_t> add_clustering(ClusteringRecord record);
+    // Renames a stored clustering (the current one too); fails as Project::rename_clustering.
+    Status rename_clustering(std::int64_t clustering_id, const std::string& name);
     std::vector<ClusteringSummary> clusterings() const { return history(); }
     // The session's L2-normalised features, one row per image (for maps and other views).
     const FloatMatrix& features() const;

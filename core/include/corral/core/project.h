@@ -66,6 +66,8 @@ public:
     Status set_current_clustering(std::int64_t id);
     Expected<std::optional<std::int64_t>> current_clustering_id() const;
     Status rename_cluster(std::int64_t clustering_id, int cluster, const std::string& name);
+    // invalid_argument when another clustering has that name (or it is empty), not_found for an unknown id.
+    Status rename_clustering(std::int64_t clustering_id, const std::string& name);
 
     // --- query rounds and answers
     // Opens a round for `clustering_id`; closes any round still open. Returns its id.

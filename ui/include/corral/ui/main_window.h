@@ -15,6 +15,7 @@ class Dataset;
 
 namespace corral::ui {
 
+class AspectClusteringDialog;
 class JobRunner;
 class JobStatusWidget;
 class ProjectView;
@@ -30,6 +31,9 @@ public:
     SessionController* controller() const { return controller_; }
     JobRunner* job_runner() const { return runner_; }
     ProjectView* project_view() const { return project_view_; }
+    // Opens the (window-modal, non-blocking) dialog for a clustering by aspect; the same as the
+    // Clusterings menu item. Returns it, or nullptr without an open project.
+    AspectClusteringDialog* open_aspect_clustering_dialog();
     WelcomeView* welcome_view() const { return welcome_; }
     // Starts a new project without asking (the dialog's defaults); for tests and drag and drop.
     void create_project_with_defaults(const QString& dataset_spec, const QString& project_folder);
@@ -48,6 +52,8 @@ private:
     void on_session_opened();
     void on_session_closed();
     void export_clustering(const QString& format);
+    void ask_new_aspect_clustering();
+    void ask_rename_clustering();
     void show_shortcuts();
     void remember_recent(const QString& folder);
     void refresh_recent_menu();
