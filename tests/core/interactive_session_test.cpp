@@ -94,7 +94,13 @@ TEST_CASE("an interactive session answers, undoes, trains and resumes where it s
         REQUIRE(again.adopt_training(*outcome));
         CHECK(again.clustering().method == "idc");
         CHECK(again.clustering().id != clustering_id);
-        CHECK(again.history().size() == 2);
+        const auto history = again.history();
+        REQUIRE(history.size() == 2);
+        // k-means learned from no answer and was asked about 8 times (one skip); round 1 learned from 7.
+        CHECK(history[0].answers_used == 0);
+        CHECK(history[0].answers_given == 8);
+        CHECK(history[1].answers_used == 7);
+        CHECK(history[1].answers_given == 0);
         CHECK_FALSE(again.current_query());
     }
 

@@ -37,6 +37,14 @@ SessionSettings settings_from_json(const nlohmann::json& json) {
     return settings;
 }
 
+// The answers a fine-tuned clustering was learned from, as adopt_training stored them; 0 for others.
+std::int64_t answers_learned_from(const ClusteringRecord& record) {
+    if (record.parameters_json.empty()) return 0;
+    const auto parameters = nlohmann::json::parse(record.parameters_json, nullptr, false);
+    if (!parameters.is_object() || !parameters.contains("answers") || !parameters["answers"].is_number_integer()) return 0;
+    return parameters["answers"].get<std::int64_t>();
+}
+
 FeedbackTrainerParams trainer_params(const SessionSettings& settings) {
     FeedbackTrainerParams params;
     params.clusters = settings.clusters;
@@ -291,7 +299,8 @@ std::vector<ClusteringSummary> InteractiveSession::history() const {
     auto records = state_->project->clusterings();
     if (!records) return summaries;
     for (const auto& record : *records) {
-        ClusteringSummary summary{record.id, record.name, record.method, record.cluster_count, std::nullopt, 0};
+        ClusteringSummary summary{record.id, record.name, record.method, record.cluster_count, std::nullopt, 0, 0};
+        summary.answers_used = answers_learned_from(record);
         if (auto found = state_->scores_by_clustering.find(record.id); found != state_->scores_by_clustering.end()) {
             summary.scores = found->second;
         } else if (state_->dataset->has_ground_truth()) {
@@ -302,7 +311,7 @@ std::vector<ClusteringSummary> InteractiveSession::history() const {
             }
         }
         if (auto found = state_->answers_by_clustering.find(record.id); found != state_->answers_by_clustering.end()) {
-            summary.answers_used = found->second;
+            summary.answers_given = found->second;
         }
         summaries.push_back(summary);
     }
