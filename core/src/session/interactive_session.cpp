@@ -158,7 +158,7 @@ Status InteractiveSession::State::adopt_clustering(ClusteringRecord record, cons
                                                        std::to_string(features.rows()) + " images");
     }
     centres_and_exemplars(features, record.assignment, record.cluster_count, centres, exemplars);
-    if (fit_head) {
+    if (fit_head && !restore_head(record.id, record.cluster_count)) {
         auto params = trainer_params(settings);
         params.clusters = record.cluster_count;  // clusterings of one project may differ in K
         trainer = FeedbackTrainer(params);
@@ -168,6 +168,25 @@ Status InteractiveSession::State::adopt_clustering(ClusteringRecord record, cons
     if (dataset->has_ground_truth()) scores_by_clustering[record.id] = score_clustering(dataset->labels(), record.assignment);
     clustering = std::move(record);
     return ok();
+}
+
+bool InteractiveSession::State::restore_head(std::int64_t clustering_id, int clusters) {
+    auto runs = project->runs();
+    if (!runs) return false;
+    for (auto run = runs->rbegin(); run != runs->rend(); ++run) {
+        if (run->result_clustering_id != clustering_id) continue;
+        auto checkpoints = project->checkpoints(run->id);
+        if (!checkpoints || checkpoints->empty()) return false;
+        auto bytes = project->load_checkpoint(checkpoints->back());
+        if (!bytes) return false;
+        auto params = trainer_params(settings);
+        params.clusters = clusters;
+        FeedbackTrainer restored(params);
+        if (!restored.load_head(*bytes, features.cols())) return false;
+        trainer = std::move(restored);
+        return true;
+    }
+    return false;
 }
 
 InteractiveSession::InteractiveSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
