@@ -72,10 +72,13 @@ private:
 
 QWidget* focused() { return QApplication::focusWidget(); }
 
-// Presses Tab until the focused widget satisfies `wanted` (at most 30 presses).
-bool tab_to(const std::function<bool(QWidget*)>& wanted) {
-    for (int press = 0; press < 30; ++press) {
-        if (focused() && wanted(focused())) return true;
+// Presses Tab until the focused widget satisfies `wanted` (at most 40 presses); `visited`, when
+// given, receives the class names of the widgets the focus went through.
+bool tab_to(const std::function<bool(QWidget*)>& wanted, QStringList* visited = nullptr) {
+    for (int press = 0; press < 40; ++press) {
+        if (!focused()) return false;
+        if (visited) *visited << QString::fromLatin1(focused()->metaObject()->className());
+        if (wanted(focused())) return true;
         QTest::keyClick(focused(), Qt::Key_Tab);
     }
     return focused() && wanted(focused());
@@ -299,7 +302,12 @@ TEST_CASE("keyboard alone: from the welcome screen to better Fashion-MNIST clust
         window.show();
         window.activateWindow();
         REQUIRE(QTest::qWaitForWindowActive(&window));
-        REQUIRE(tab_to([](QWidget* widget) { return qobject_cast<QListWidget*>(widget) != nullptr; }));
+        QStringList visited;
+        const bool reached = tab_to([](QWidget* widget) { return qobject_cast<QListWidget*>(widget) != nullptr; }, &visited);
+        INFO("recent projects: " << QSettings().value(QStringLiteral("recent/projects")).toStringList().join(QLatin1Char(',')).toStdString()
+             << "; list shown: " << window.welcome_view()->findChild<QListWidget*>()->isVisible()
+             << "; focus went through: " << visited.join(QLatin1Char(' ')).toStdString());
+        REQUIRE(reached);
         auto* recent = qobject_cast<QListWidget*>(focused());
         REQUIRE(recent->count() >= 1);
         QTest::keyClick(recent, Qt::Key_Home);
