@@ -72,6 +72,7 @@ TEST_CASE("an interactive session answers, undoes, trains and resumes where it s
     const auto answered_before = active_samples(session.project());
     const auto clustering_id = session.clustering().id;
     created->reset();
+    std::vector<int> next_assignment;
 
     // Reopening brings back the open round at the same position with the same answers.
     {
@@ -94,8 +95,18 @@ TEST_CASE("an interactive session answers, undoes, trains and resumes where it s
         REQUIRE(again.adopt_training(*outcome));
         CHECK(again.clustering().method == "idc");
         CHECK(again.clustering().id != clustering_id);
-        CHECK(again.history().size() == 2);
+        const auto history = again.history();
+        REQUIRE(history.size() == 2);
+        // k-means learned from no answer and was asked about 8 times (one skip); round 1 learned from 7.
+        CHECK(history[0].answers_used == 0);
+        CHECK(history[0].answers_given == 8);
+        CHECK(history[1].answers_used == 7);
+        CHECK(history[1].answers_given == 0);
         CHECK_FALSE(again.current_query());
+        // What learning on from here gives, to compare with the reopened project below.
+        auto next = again.train({});
+        REQUIRE(next);
+        next_assignment = next->assignment;
     }
 
     // The fine-tuned clustering stays current across a reopen; the answers stay.
@@ -104,6 +115,11 @@ TEST_CASE("an interactive session answers, undoes, trains and resumes where it s
     CHECK((*last)->clustering().method == "idc");
     CHECK((*last)->active_answer_count() == 8);
     CHECK_FALSE((*last)->current_query());
+    // The fine-tuned head came back with the project (not a refit to its clusters): it learns on
+    // from the same answers to the same clusters.
+    auto next = (*last)->train({});
+    REQUIRE(next);
+    CHECK(next->assignment == next_assignment);
 }
 
 TEST_CASE("a convnet session starts from the convnet's own cluster head", "[model][session][convnet]") {

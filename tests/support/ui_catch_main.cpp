@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <QApplication>
+#include <QSettings>
+#include <QTemporaryDir>
 
 #include "corral/core/runtime.h"
 
@@ -11,6 +13,12 @@ int main(int argc, char* argv[]) {
     QApplication application(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Corral tests"));
     QApplication::setOrganizationName(QStringLiteral("Corral"));
+    // Settings (recent projects, window state) live in a folder of this process only: test
+    // processes running side by side (ctest -j, several checkouts) would otherwise rewrite each
+    // other's recent-project list between a test's write and its read.
+    QTemporaryDir settings_folder;
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, settings_folder.path());
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, settings_folder.path());
     corral::configure_runtime();
     return Catch::Session().run(argc, argv);
 }

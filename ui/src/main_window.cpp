@@ -104,7 +104,8 @@ void MainWindow::build_menus() {
     project_actions_ << close_project;
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
-    quit->setShortcut(QKeySequence::Quit);
+    // Some platforms have no standard Quit key (Windows, the offscreen platform): Ctrl+Q everywhere.
+    quit->setShortcut(QKeySequence(QKeySequence::Quit).isEmpty() ? QKeySequence(Qt::CTRL | Qt::Key_Q) : QKeySequence(QKeySequence::Quit));
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     QAction* undo = edit->addAction(tr("&Undo Answer"), controller_, &SessionController::undo);

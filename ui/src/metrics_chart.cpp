@@ -64,7 +64,7 @@ void MetricsChart::paintEvent(QPaintEvent*) {
     painter.setPen(colours.text().color());
     for (std::size_t i = 0; i < rounds_.size(); ++i) {
         // Labels stay inside the widget: the first and last align to the plot's edges.
-        QRectF box(x_of(i) - 40, plot.bottom() + 4, 80, 20);
+        QRectF box(x_of(i) - 80, plot.bottom() + 4, 160, 20);
         int alignment = Qt::AlignCenter;
         if (rounds_.size() > 1 && i == 0) { box.moveLeft(plot.left() - 20); alignment = Qt::AlignLeft | Qt::AlignVCenter; }
         if (rounds_.size() > 1 && i + 1 == rounds_.size()) { box.moveRight(plot.right()); alignment = Qt::AlignRight | Qt::AlignVCenter; }

@@ -48,8 +48,9 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     auto* metrics_tab = new QWidget(this);
     chart_ = new MetricsChart(metrics_tab);
     history_ = new QTableWidget(metrics_tab);
-    history_->setColumnCount(6);
-    history_->setHorizontalHeaderLabels({tr("Clustering"), tr("Answers given"), tr("NMI"), tr("ACC"), tr("ARI"), tr("RI")});
+    history_->setColumnCount(7);
+    history_->setHorizontalHeaderLabels({tr("Clustering"), tr("Learned from (answers)"), tr("Questions answered on it"),
+                                         tr("NMI"), tr("ACC"), tr("ARI"), tr("RI")});
     history_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     history_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     auto* metrics_layout = new QVBoxLayout(metrics_tab);
@@ -182,12 +183,16 @@ void ProjectView::refresh_metrics() {
         };
         cell(0, QString::fromStdString(summary.name));
         cell(1, QString::number(summary.answers_used));
+        cell(2, QString::number(summary.answers_given));
         if (summary.scores) {
-            cell(2, QString::number(summary.scores->nmi, 'f', 4));
-            cell(3, QString::number(summary.scores->acc, 'f', 4));
-            cell(4, QString::number(summary.scores->ari, 'f', 4));
-            cell(5, QString::number(summary.scores->ri, 'f', 4));
-            rounds.push_back({QString::fromStdString(summary.name), summary.scores->nmi, summary.scores->acc, summary.scores->ari});
+            cell(3, QString::number(summary.scores->nmi, 'f', 4));
+            cell(4, QString::number(summary.scores->acc, 'f', 4));
+            cell(5, QString::number(summary.scores->ari, 'f', 4));
+            cell(6, QString::number(summary.scores->ri, 'f', 4));
+            QString label = QString::fromStdString(summary.name);
+            if (summary.answers_used == 1) label += tr(" (1 answer)");
+            else if (summary.answers_used > 1) label += tr(" (%1 answers)").arg(summary.answers_used);
+            rounds.push_back({label, summary.scores->nmi, summary.scores->acc, summary.scores->ari});
         }
     }
     chart_->set_rounds(std::move(rounds));

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 
 #include "corral/models/cluster_head.h"
@@ -330,6 +332,51 @@ Expected<ClusterPrediction> FeedbackTrainer::predict(const FloatMatrix& features
         return prediction;
     } catch (const c10::Error& error) {
         return make_error(ErrorCode::internal, std::string("feedback: ") + error.what_without_backtrace());
+    }
+}
+
+Expected<std::vector<std::byte>> FeedbackTrainer::save_head() const {
+    if (!state_) return make_error(ErrorCode::invalid_argument, "feedback: no fitted cluster head to save");
+    try {
+        torch::serialize::OutputArchive archive;
+        state_->head->save(archive);
+        std::ostringstream stream;
+        archive.save_to(stream);
+        const std::string text = stream.str();
+        std::vector<std::byte> bytes(text.size());
+        std::memcpy(bytes.data(), text.data(), text.size());
+        return bytes;
+    } catch (const std::exception& error) {
+        return make_error(ErrorCode::internal, std::string("feedback: saving the head failed: ") + error.what());
+    }
+}
+
+Status FeedbackTrainer::load_head(std::span<const std::byte> bytes, std::int64_t feature_dimension) {
+    if (feature_dimension < 1) return make_error(ErrorCode::invalid_argument, "feedback: no feature width");
+    try {
+        auto state = std::make_unique<State>();
+        state->device = detail::compute_device();
+        state->dimension = feature_dimension;
+        state->head = models::ClusterHead(models::ClusterHeadOptions{feature_dimension, params_.hidden_dimension, params_.clusters});
+        std::istringstream stream(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+        std::vector<std::vector<std::int64_t>> shapes;
+        for (const auto& parameter : state->head->parameters()) shapes.push_back(parameter.sizes().vec());
+        torch::serialize::InputArchive archive;
+        archive.load_from(stream, state->device);
+        state->head->load(archive);
+        // Loading replaces tensors whatever their shape: a head of another shape must not pass.
+        const auto loaded = state->head->parameters();
+        for (std::size_t i = 0; i < loaded.size(); ++i) {
+            if (loaded[i].sizes().vec() != shapes[i]) {
+                return make_error(ErrorCode::corrupt_data, "feedback: the saved head has another shape");
+            }
+        }
+        state->head->to(state->device);
+        state_ = std::move(state);
+        return ok();
+    } catch (const std::exception& error) {
+        // c10::Error derives from std::exception: a wrong shape or damaged bytes end here.
+        return make_error(ErrorCode::corrupt_data, std::string("feedback: the saved head cannot be loaded: ") + error.what());
     }
 }
 

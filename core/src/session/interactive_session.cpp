@@ -37,6 +37,14 @@ SessionSettings settings_from_json(const nlohmann::json& json) {
     return settings;
 }
 
+// The answers a fine-tuned clustering was learned from, as adopt_training stored them; 0 for others.
+std::int64_t answers_learned_from(const ClusteringRecord& record) {
+    if (record.parameters_json.empty()) return 0;
+    const auto parameters = nlohmann::json::parse(record.parameters_json, nullptr, false);
+    if (!parameters.is_object() || !parameters.contains("answers") || !parameters["answers"].is_number_integer()) return 0;
+    return parameters["answers"].get<std::int64_t>();
+}
+
 FeedbackTrainerParams trainer_params(const SessionSettings& settings) {
     FeedbackTrainerParams params;
     params.clusters = settings.clusters;
@@ -150,7 +158,7 @@ Status InteractiveSession::State::adopt_clustering(ClusteringRecord record, cons
                                                        std::to_string(features.rows()) + " images");
     }
     centres_and_exemplars(features, record.assignment, record.cluster_count, centres, exemplars);
-    if (fit_head) {
+    if (fit_head && !restore_head(record.id, record.cluster_count)) {
         auto params = trainer_params(settings);
         params.clusters = record.cluster_count;  // clusterings of one project may differ in K
         trainer = FeedbackTrainer(params);
@@ -160,6 +168,25 @@ Status InteractiveSession::State::adopt_clustering(ClusteringRecord record, cons
     if (dataset->has_ground_truth()) scores_by_clustering[record.id] = score_clustering(dataset->labels(), record.assignment);
     clustering = std::move(record);
     return ok();
+}
+
+bool InteractiveSession::State::restore_head(std::int64_t clustering_id, int clusters) {
+    auto runs = project->runs();
+    if (!runs) return false;
+    for (auto run = runs->rbegin(); run != runs->rend(); ++run) {
+        if (run->result_clustering_id != clustering_id) continue;
+        auto checkpoints = project->checkpoints(run->id);
+        if (!checkpoints || checkpoints->empty()) return false;
+        auto bytes = project->load_checkpoint(checkpoints->back());
+        if (!bytes) return false;
+        auto params = trainer_params(settings);
+        params.clusters = clusters;
+        FeedbackTrainer restored(params);
+        if (!restored.load_head(*bytes, features.cols())) return false;
+        trainer = std::move(restored);
+        return true;
+    }
+    return false;
 }
 
 InteractiveSession::InteractiveSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -291,7 +318,8 @@ std::vector<ClusteringSummary> InteractiveSession::history() const {
     auto records = state_->project->clusterings();
     if (!records) return summaries;
     for (const auto& record : *records) {
-        ClusteringSummary summary{record.id, record.name, record.method, record.cluster_count, std::nullopt, 0};
+        ClusteringSummary summary{record.id, record.name, record.method, record.cluster_count, std::nullopt, 0, 0};
+        summary.answers_used = answers_learned_from(record);
         if (auto found = state_->scores_by_clustering.find(record.id); found != state_->scores_by_clustering.end()) {
             summary.scores = found->second;
         } else if (state_->dataset->has_ground_truth()) {
@@ -302,7 +330,7 @@ std::vector<ClusteringSummary> InteractiveSession::history() const {
             }
         }
         if (auto found = state_->answers_by_clustering.find(record.id); found != state_->answers_by_clustering.end()) {
-            summary.answers_used = found->second;
+            summary.answers_given = found->second;
         }
         summaries.push_back(summary);
     }

@@ -242,6 +242,14 @@ Status InteractiveSession::adopt_training(const TrainingOutcome& outcome) {
                                        {"epochs", state_->settings.fine_tune_epochs}};
     auto run = state_->project->begin_run(outcome.from_clustering_id, parameters.dump());
     if (!run) return run.error();
+    // The fine-tuned head goes with the run: a reopened project learns on from it, not from a refit.
+    auto head = state_->trainer.save_head();
+    if (!head) return head.error();
+    if (auto stored = state_->project->store_checkpoint(*run, state_->settings.fine_tune_epochs,
+                                                        "idc-head-run" + std::to_string(*run) + ".pt", *head);
+        !stored) {
+        return stored.error();
+    }
     ClusteringRecord record;
     std::int64_t fine_tuned = 1;
     if (auto all = state_->project->clusterings()) {

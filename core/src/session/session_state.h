@@ -37,6 +37,9 @@ public:
 
     // Recomputes centres and exemplars for `clustering` and refits the head to it.
     Status adopt_clustering(ClusteringRecord record, const JobContext& job, bool fit_head);
+    // Brings back the fine-tuned head stored with the run that produced `clustering_id` (so a
+    // reopened project learns on from the same model); false when there is none or it is unusable.
+    bool restore_head(std::int64_t clustering_id, int clusters);
 };
 
 }  // namespace corral

@@ -7,6 +7,7 @@
 //   L_neg = -mean log(1 - p_ij)  (p clamped at 1e-5)    over the candidates j a negative rejected
 //   L_reg = CE(p_i, argmax p_i)  where max p_i > tau    over unanswered samples, capped per class
 // Centres afterwards are the mean of z over each predicted cluster.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -91,6 +92,13 @@ public:
     Expected<FeedbackTrainingResult> fine_tune(const FloatMatrix& features, std::span<const Answer> answers,
                                                const JobContext& job = {});
     Expected<ClusterPrediction> predict(const FloatMatrix& features) const;
+
+    // The fitted (or fine-tuned) head's weights as bytes, for a project checkpoint;
+    // invalid_argument before a fit.
+    Expected<std::vector<std::byte>> save_head() const;
+    // Makes a head saved by save_head this trainer's head, for features `feature_dimension` wide.
+    // corrupt_data when the bytes are not such a head of this params' shape (clusters, hidden width).
+    Status load_head(std::span<const std::byte> bytes, std::int64_t feature_dimension);
 
     const FeedbackTrainerParams& params() const { return params_; }
 

@@ -69,7 +69,8 @@ struct ClusteringSummary {
     std::string method;
     int cluster_count = 0;
     std::optional<ClusteringScores> scores;  // when the dataset has ground truth
-    std::int64_t answers_used = 0;
+    std::int64_t answers_used = 0;   // answers it was learned from (0 for k-means or a convnet head)
+    std::int64_t answers_given = 0;  // active answers given to questions asked about it
 };
 
 // A query round computed off the owner thread; adopt_round stores it.
