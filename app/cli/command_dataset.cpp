@@ -1,3 +1,5 @@
+#include <nlohmann/json.hpp>
+
 #include <iostream>
 
 #include "commands.h"
@@ -15,6 +17,23 @@ Expected<std::unique_ptr<Dataset>> open_command_dataset(const std::string& spec,
         std::cerr << "skipped " << skipped.path.string() << ": " << skipped.reason << "\n";
     }
     return dataset;
+}
+
+Expected<ProjectDefaults> project_defaults(const Project& project) {
+    ProjectDefaults defaults;
+    auto dataset = project.dataset();
+    if (!dataset) return dataset.error();
+    if (*dataset) {
+        defaults.data_spec = (*dataset)->spec;
+        defaults.limit = (*dataset)->limit;
+    }
+    auto settings = project.setting("session.settings");
+    if (!settings) return settings.error();
+    if (*settings) {
+        const auto json = nlohmann::json::parse(**settings, nullptr, false);
+        if (json.is_object()) defaults.encoder_spec = json.value("encoder_spec", defaults.encoder_spec);
+    }
+    return defaults;
 }
 
 }  // namespace corral::cli

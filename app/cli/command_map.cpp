@@ -50,31 +50,6 @@ Status write_map_csv(const std::filesystem::path& path, const Dataset& dataset, 
     return ok();
 }
 
-// The project's defaults for what --data and --encoder leave open: its recorded dataset and the
-// encoder its session uses.
-struct ProjectDefaults {
-    std::string data_spec = "fashion-mnist";
-    long long limit = 0;
-    std::string encoder_spec = "pixels";
-};
-
-Expected<ProjectDefaults> project_defaults(const Project& project) {
-    ProjectDefaults defaults;
-    auto dataset = project.dataset();
-    if (!dataset) return dataset.error();
-    if (*dataset) {
-        defaults.data_spec = (*dataset)->spec;
-        defaults.limit = (*dataset)->limit;
-    }
-    auto settings = project.setting("session.settings");
-    if (!settings) return settings.error();
-    if (*settings) {
-        const auto json = nlohmann::json::parse(**settings, nullptr, false);
-        if (json.is_object()) defaults.encoder_spec = json.value("encoder_spec", defaults.encoder_spec);
-    }
-    return defaults;
-}
-
 // The current clustering's assignment, or empty when there is none (or it is for other images).
 Expected<std::vector<int>> current_clusters(const Project& project, std::int64_t images) {
     auto id = project.current_clustering_id();

@@ -61,8 +61,8 @@ Expected<std::vector<int>> read_labels(const std::string& csv_path, const Datase
 }  // namespace
 
 int run_multisub(Arguments& arguments) {
-    const std::string data_spec = arguments.text_or("data", "fashion-mnist");
-    const std::string encoder_spec = arguments.text_or("encoder", "");
+    const auto data_argument = arguments.text("data");
+    const auto encoder_argument = arguments.text("encoder");
     const std::string aspect = arguments.text_or("aspect", "");
     const auto words_text = arguments.text("words");
     const auto prompt = arguments.text("prompt");
@@ -71,7 +71,7 @@ int run_multisub(Arguments& arguments) {
     const auto project_path = arguments.text("project");
     const auto clustering_name = arguments.text("name");
     auto clusters = arguments.integer_or("clusters", 10);
-    auto limit = arguments.integer_or("limit", 0);
+    auto limit = arguments.integer_or("limit", -1);
     auto seed = arguments.integer_or("seed", 0);
     auto alternations = arguments.integer_or("alternations", MultiSubParams{}.alternations);
     auto phase_one = arguments.integer_or("phase-one-epochs", MultiSubParams{}.phase_one_epochs);
@@ -82,8 +82,24 @@ int run_multisub(Arguments& arguments) {
         if (!*parsed) return report_failure(parsed->error());
     }
     if (!latent_learning_rate) return report_failure(latent_learning_rate.error());
+    // With --project, what the command line leaves open comes from the project.
+    std::unique_ptr<Project> project;
+    ProjectDefaults defaults;
+    if (project_path) {
+        auto opened = Project::open_or_create(*project_path);
+        if (!opened) return report_failure(opened.error());
+        project = std::move(*opened);
+        auto found = project_defaults(*project);
+        if (!found) return report_failure(found.error());
+        defaults = *found;
+    }
+    const std::string data_spec = data_argument.value_or(defaults.data_spec);
+    const std::string encoder_spec = encoder_argument.value_or(defaults.encoder_spec);
+    const long long image_limit = *limit >= 0 ? *limit : (data_argument ? 0 : defaults.limit);
     if (encoder_spec.rfind("clip:", 0) != 0) {
-        return report_failure(make_error(ErrorCode::invalid_argument, "multisub needs --encoder clip:MODEL_DIR"));
+        return report_failure(make_error(ErrorCode::invalid_argument,
+                                         "multisub needs a CLIP model: --encoder clip:MODEL_DIR (the encoder in use is " +
+                                             encoder_spec + ")"));
     }
     if (aspect.empty()) return report_failure(make_error(ErrorCode::invalid_argument, "--aspect NAME is required (e.g. color)"));
     if (auto used = arguments.check_all_used(); !used) return report_failure(used.error());
@@ -108,7 +124,7 @@ int run_multisub(Arguments& arguments) {
     }
 
     ConsoleProgress progress(!as_json);
-    auto dataset = open_command_dataset(data_spec, *limit, progress.job());
+    auto dataset = open_command_dataset(data_spec, image_limit, progress.job());
     if (!dataset) return report_failure(dataset.error());
     std::map<std::string, std::vector<int>> truths;
     if ((*dataset)->has_ground_truth()) truths["labels"] = (*dataset)->labels();
@@ -126,10 +142,8 @@ int run_multisub(Arguments& arguments) {
     progress.finish();
 
     std::string saved_as;
-    if (project_path) {
-        auto project = Project::open_or_create(*project_path);
-        if (!project) return report_failure(project.error());
-        if (auto registered = register_dataset(**project, data_spec, *limit, **dataset, {}); !registered) {
+    if (project) {
+        if (auto registered = register_dataset(*project, data_spec, image_limit, **dataset, {}); !registered) {
             return report_failure(registered.error());
         }
         auto encoder = create_image_encoder(encoder_spec);
@@ -137,10 +151,10 @@ int run_multisub(Arguments& arguments) {
         saved_as = clustering_name.value_or("multisub-" + aspect);
         std::vector<std::string> names;
         for (const auto& words : result->cluster_top_words) names.push_back(words.empty() ? "" : words.front().first);
-        auto saved = (*project)->save_clustering({0, saved_as, "multisub", multisub_parameters_json(params, *result),
+        auto saved = project->save_clustering({0, saved_as, "multisub", multisub_parameters_json(params, *result),
                                                   (*encoder)->id(), params.clusters, result->assignment, names, ""});
         if (!saved) return report_failure(saved.error());
-        if (auto current = (*project)->set_current_clustering(*saved); !current) return report_failure(current.error());
+        if (auto current = project->set_current_clustering(*saved); !current) return report_failure(current.error());
     }
 
     nlohmann::json output = {{"dataset", (*dataset)->description()},

@@ -6,6 +6,7 @@
 #include "arguments.h"
 #include "corral/core/dataset.h"
 #include "corral/core/job.h"
+#include "corral/core/project.h"
 
 namespace corral::cli {
 
@@ -14,6 +15,15 @@ int report_failure(const Error& error);
 
 // open_dataset with at most `limit` images (0: all); images it had to skip are listed on stderr.
 Expected<std::unique_ptr<Dataset>> open_command_dataset(const std::string& spec, long long limit, const JobContext& job);
+
+// What --data, --limit and --encoder default to for a project: its recorded dataset and the
+// encoder its session uses (fashion-mnist and pixels for a new project).
+struct ProjectDefaults {
+    std::string data_spec = "fashion-mnist";
+    long long limit = 0;
+    std::string encoder_spec = "pixels";
+};
+Expected<ProjectDefaults> project_defaults(const Project& project);
 
 int run_cluster(Arguments& arguments);
 int run_export(Arguments& arguments);  // --project P --format csv|json|folder --out PATH

@@ -79,11 +79,11 @@ torch::Tensor ClipMlpImpl::forward(const torch::Tensor& x) {
     auto h = fc1->forward(x);
     switch (activation_) {
         case ClipActivation::quick_gelu: {
-            auto gate = torch::sigmoid(h * 1.702);
-            // In place when nothing records gradients: at [batch x tokens, 3072] the avoided
-            // temporary saves ~40% of this op's time. With gradients (Multi-Sub's prompt
-            // learning flows through this tower) autograd needs h unmodified.
-            h = torch::GradMode::is_enabled() ? h * gate : h.mul_(gate);
+            // x * sigmoid(1.702 x) = silu(1.702 x) / 1.702: one fused kernel and, when nothing
+            // records gradients, no temporaries at [batch x tokens, 3072]. With gradients
+            // (Multi-Sub's prompt learning flows through this tower) autograd needs h unmodified.
+            constexpr double scale = 1.702;
+            h = torch::GradMode::is_enabled() ? torch::silu(h * scale) / scale : torch::silu_(h.mul_(scale)).div_(scale);
             break;
         }
         case ClipActivation::gelu: h = torch::gelu(h); break;

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "corral/core/convnet.h"
 #include "corral/core/dataset.h"
 #include "corral/core/interactive_session.h"
@@ -120,6 +122,23 @@ TEST_CASE("an interactive session answers, undoes, trains and resumes where it s
     auto next = (*last)->train({});
     REQUIRE(next);
     CHECK(next->assignment == next_assignment);
+
+    // A clustering the user named "round 2" is not replaced by the next fine-tuned round.
+    ClusteringRecord own;
+    own.name = "round 2";
+    own.method = "multisub";
+    own.parameters_json = "{}";
+    own.cluster_count = 10;
+    own.assignment.assign(600, 3);
+    own.cluster_names.assign(10, "");
+    REQUIRE((*last)->add_clustering(own));
+    REQUIRE((*last)->adopt_training(*next));
+    CHECK((*last)->clustering().name == "round 2 (2)");
+    auto stored = (*last)->project().clusterings();
+    REQUIRE(stored);
+    const auto mine = std::find_if(stored->begin(), stored->end(), [](const auto& c) { return c.name == "round 2"; });
+    REQUIRE(mine != stored->end());
+    CHECK(mine->method == "multisub");
 }
 
 TEST_CASE("a convnet session starts from the convnet's own cluster head", "[model][session][convnet]") {

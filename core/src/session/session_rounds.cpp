@@ -252,10 +252,18 @@ Status InteractiveSession::adopt_training(const TrainingOutcome& outcome) {
     }
     ClusteringRecord record;
     std::int64_t fine_tuned = 1;
+    std::set<std::string> names;
     if (auto all = state_->project->clusterings()) {
-        for (const auto& existing : *all) fine_tuned += existing.method == "idc";
+        for (const auto& existing : *all) {
+            fine_tuned += existing.method == "idc";
+            names.insert(existing.name);
+        }
     }
+    // Saving under a name in use replaces that clustering: a user's own "round 2" must survive.
     record.name = "round " + std::to_string(fine_tuned);
+    for (int copy = 2; names.count(record.name); ++copy) {
+        record.name = "round " + std::to_string(fine_tuned) + " (" + std::to_string(copy) + ")";
+    }
     record.method = "idc";
     record.parameters_json = parameters.dump();
     record.encoder_id = state_->encoder_id;
