@@ -36,4 +36,16 @@ Expected<ProjectDefaults> project_defaults(const Project& project) {
     return defaults;
 }
 
+Expected<CommandProject> open_command_project(const std::optional<std::string>& path) {
+    CommandProject opened;
+    if (!path) return opened;
+    auto project = Project::open_or_create(*path);
+    if (!project) return project.error();
+    opened.project = std::move(*project);
+    auto defaults = project_defaults(*opened.project);
+    if (!defaults) return defaults.error();
+    opened.defaults = *defaults;
+    return opened;
+}
+
 }  // namespace corral::cli

@@ -83,16 +83,10 @@ int run_map(Arguments& arguments) {
 
     ConsoleProgress progress(!as_json);
     Stopwatch total;
-    std::unique_ptr<Project> project;
-    ProjectDefaults defaults;
-    if (project_path) {
-        auto opened = Project::open_or_create(*project_path);
-        if (!opened) return report_failure(opened.error());
-        project = std::move(*opened);
-        auto found = project_defaults(*project);
-        if (!found) return report_failure(found.error());
-        defaults = *found;
-    }
+    auto opened = open_command_project(project_path);
+    if (!opened) return report_failure(opened.error());
+    std::unique_ptr<Project> project = std::move(opened->project);
+    const ProjectDefaults defaults = opened->defaults;
     const std::string data_spec = data_argument.value_or(defaults.data_spec);
     const long long limit = *limit_argument >= 0 ? *limit_argument : (data_argument ? 0 : defaults.limit);
     auto dataset = open_command_dataset(data_spec, limit, progress.job());

@@ -83,16 +83,10 @@ int run_multisub(Arguments& arguments) {
     }
     if (!latent_learning_rate) return report_failure(latent_learning_rate.error());
     // With --project, what the command line leaves open comes from the project.
-    std::unique_ptr<Project> project;
-    ProjectDefaults defaults;
-    if (project_path) {
-        auto opened = Project::open_or_create(*project_path);
-        if (!opened) return report_failure(opened.error());
-        project = std::move(*opened);
-        auto found = project_defaults(*project);
-        if (!found) return report_failure(found.error());
-        defaults = *found;
-    }
+    auto opened = open_command_project(project_path);
+    if (!opened) return report_failure(opened.error());
+    std::unique_ptr<Project> project = std::move(opened->project);
+    const ProjectDefaults defaults = opened->defaults;
     const std::string data_spec = data_argument.value_or(defaults.data_spec);
     const std::string encoder_spec = encoder_argument.value_or(defaults.encoder_spec);
     const long long image_limit = *limit >= 0 ? *limit : (data_argument ? 0 : defaults.limit);

@@ -1,6 +1,7 @@
 #pragma once
 // The subcommands of corral-cli. Each returns the process exit code and prints errors itself.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "arguments.h"
@@ -24,6 +25,14 @@ struct ProjectDefaults {
     std::string encoder_spec = "pixels";
 };
 Expected<ProjectDefaults> project_defaults(const Project& project);
+
+// The --project folder opened (created when new) with its defaults; no project and the plain
+// defaults when `path` is empty.
+struct CommandProject {
+    std::unique_ptr<Project> project;
+    ProjectDefaults defaults;
+};
+Expected<CommandProject> open_command_project(const std::optional<std::string>& path);
 
 int run_cluster(Arguments& arguments);
 int run_export(Arguments& arguments);  // --project P --format csv|json|folder --out PATH
