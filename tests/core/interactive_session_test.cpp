@@ -94,6 +94,12 @@ TEST_CASE("an interactive session answers, undoes, trains and resumes where it s
         CHECK(outcome->positives == 6);  // the skip teaches nothing
         CHECK(outcome->negatives == 1);
         CHECK(outcome->assignment.size() == 600);
+        // Seven answers refine the clusters; they must not pull the other 593 images into a few.
+        std::vector<int> sizes(10, 0);
+        for (const int cluster : outcome->assignment) ++sizes[static_cast<std::size_t>(cluster)];
+        const int largest = *std::max_element(sizes.begin(), sizes.end());
+        INFO("largest cluster after fine-tuning: " << largest << " of 600");
+        CHECK(largest < 200);
         REQUIRE(again.adopt_training(*outcome));
         CHECK(again.clustering().method == "idc");
         CHECK(again.clustering().id != clustering_id);

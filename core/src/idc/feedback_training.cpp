@@ -159,7 +159,12 @@ Expected<ClusterPrediction> FeedbackTrainer::fit_initial(const FloatMatrix& feat
         torch::optim::Adam optimizer(state->head->parameters(), torch::optim::AdamOptions(params_.initial_fit_learning_rate));
         auto generator = at::detail::createCPUGenerator(params_.seed);
         const std::int64_t batch = std::max(1, params_.initial_fit_batch);
-        const int epochs = std::max(1, params_.initial_fit_epochs);
+        // A few hundred images make one or two batches: ten epochs would leave the head unsure
+        // of every cluster, so no sample passes the self-training threshold and a handful of
+        // answers then drags all images into the answered clusters.
+        const std::int64_t steps_per_epoch = (n + batch - 1) / batch;
+        const int epochs = static_cast<int>(std::max<std::int64_t>(
+            std::max(1, params_.initial_fit_epochs), (params_.initial_fit_min_steps + steps_per_epoch - 1) / steps_per_epoch));
         for (int epoch = 0; epoch < epochs; ++epoch) {
             const auto order = torch::randperm(n, generator, torch::TensorOptions().dtype(torch::kInt64)).to(state->device);
             for (std::int64_t begin = 0; begin < n; begin += batch) {

@@ -43,10 +43,12 @@ struct FeedbackTrainerParams {
     // cluster from swallowing the regulariser. 0 = unlabeled_batch / clusters.
     int pseudo_labels_per_class = 0;
     FeedbackLossSwitches losses;
-    // Fitting the head to the initial clustering: Adam at this rate, epochs over all samples.
+    // Fitting the head to the initial clustering: Adam at this rate, epochs over all samples, and
+    // at least initial_fit_min_steps steps (more epochs on small collections).
     double initial_fit_learning_rate = 1e-3;
     int initial_fit_epochs = 10;
     int initial_fit_batch = 512;
+    int initial_fit_min_steps = 200;
     std::uint64_t seed = 0;
 };
 
