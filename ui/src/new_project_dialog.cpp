@@ -51,6 +51,12 @@ NewProjectDialog::NewProjectDialog(const QString& dataset_spec, QWidget* parent)
     encoder_kind_->addItem(tr("CLIP (model folder)"), QStringLiteral("clip"));
     model_folder_ = new QLineEdit(this);
     model_folder_->setPlaceholderText(tr("folder with config.json and model.safetensors"));
+    image_limit_ = new QSpinBox(this);
+    image_limit_->setRange(0, 100'000'000);
+    image_limit_->setSingleStep(1000);
+    image_limit_->setSpecialValueText(tr("every image"));
+    image_limit_->setSuffix(tr(" images"));
+    image_limit_->setToolTip(tr("Work on an even sample of the collection first; 0 uses every image."));
     clusters_ = new QSpinBox(this);
     clusters_->setRange(2, 500);
     clusters_->setValue(10);
@@ -65,6 +71,7 @@ NewProjectDialog::NewProjectDialog(const QString& dataset_spec, QWidget* parent)
                      const QString folder = QFileDialog::getExistingDirectory(this, tr("Image folder"));
                      return folder.isEmpty() ? QString() : QStringLiteral("folder:") + folder;
                  }));
+    form->addRow(tr("Use at most:"), image_limit_);
     form->addRow(tr("Encoder:"), encoder_kind_);
     form->addRow(tr("Model folder:"), with_browse_button(model_folder_, this, [this] {
                      return QFileDialog::getExistingDirectory(this, tr("Model folder"));
@@ -96,6 +103,7 @@ SessionSettings NewProjectDialog::settings() const {
     settings.dataset_spec = images_->text().trimmed().toStdString();
     const QString kind = encoder_kind_->currentData().toString();
     settings.encoder_spec = kind == QStringLiteral("pixels") ? "pixels" : (kind + QLatin1Char(':') + model_folder_->text().trimmed()).toStdString();
+    settings.limit = image_limit_->value();
     settings.clusters = clusters_->value();
     settings.round_size = round_size_->value();
     return settings;

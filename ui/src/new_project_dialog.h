@@ -1,6 +1,7 @@
 #pragma once
 // Asks what a new project is made of: the images (a folder or the bundled Fashion-MNIST), the
-// encoder, the number of clusters and queries per round, and where the project is saved.
+// encoder, how many of the images (an even sample), the number of clusters and queries per
+// round, and where the project is saved.
 #include <QDialog>
 
 #include "corral/core/interactive_session.h"
@@ -26,6 +27,7 @@ private:
     void update_encoder_field();
 
     QLineEdit* images_;
+    QSpinBox* image_limit_;
     QComboBox* encoder_kind_;
     QLineEdit* model_folder_;
     QSpinBox* clusters_;
