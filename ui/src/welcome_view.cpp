@@ -33,7 +33,8 @@ WelcomeView::WelcomeView(QWidget* parent) : QWidget(parent) {
         layout->addWidget(button, 0, Qt::AlignHCenter);
     }
     layout->addSpacing(12);
-    layout->addWidget(new QLabel(tr("Recent projects:"), this), 0, Qt::AlignHCenter);
+    recent_label_ = new QLabel(tr("Recent projects:"), this);
+    layout->addWidget(recent_label_, 0, Qt::AlignHCenter);
     layout->addWidget(recent_, 0, Qt::AlignHCenter);
     layout->addStretch();
 
@@ -53,6 +54,7 @@ void WelcomeView::set_recent_projects(const QStringList& folders) {
         item->setToolTip(folder);
     }
     recent_->setVisible(!folders.isEmpty());
+    recent_label_->setVisible(!folders.isEmpty());
 }
 
 }  // namespace corral::ui

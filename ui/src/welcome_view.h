@@ -3,6 +3,7 @@
 // or reopen a recent one. A folder dropped on the window starts a project from it.
 #include <QWidget>
 
+class QLabel;
 class QListWidget;
 
 namespace corral::ui {
@@ -19,6 +20,7 @@ Q_SIGNALS:
 
 private:
     QListWidget* recent_;
+    QLabel* recent_label_;
 };
 
 }  // namespace corral::ui
