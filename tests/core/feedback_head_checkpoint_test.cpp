@@ -7,10 +7,7 @@ using namespace corral;
 
 TEST_CASE("a fine-tuned head saved and loaded predicts exactly as before and learns on identically", "[model][idc]") {
     const auto data = testing::make_planted_clusters(4, 50, 20);
-    FeedbackTrainerParams params;
-    params.clusters = 4;
-    params.initial_fit_epochs = 3;
-    params.epochs = 5;
+    const FeedbackTrainerParams params = testing::quick_trainer_params(4);
     FeedbackTrainer original(params);
     CHECK_FALSE(original.save_head());  // nothing fitted yet
     REQUIRE(original.fit_initial(data.features, data.truth));

@@ -142,10 +142,7 @@ TEST_CASE("feedback training validates its input and stops on request", "[unit][
 
 TEST_CASE("a copied trainer fine-tunes independently of its original", "[model][idc]") {
     const auto data = testing::make_planted_clusters(4, 50, 20);
-    FeedbackTrainerParams params;
-    params.clusters = 4;
-    params.initial_fit_epochs = 3;
-    params.epochs = 5;
+    const FeedbackTrainerParams params = testing::quick_trainer_params(4);
     FeedbackTrainer original(params);
     REQUIRE(original.fit_initial(data.features, data.truth));
     auto before = original.predict(data.features);

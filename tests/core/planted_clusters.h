@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "corral/core/feedback_training.h"
 #include "corral/core/matrix.h"
 
 namespace corral::testing {
@@ -44,6 +45,16 @@ inline PlantedClusters make_planted_clusters(int clusters = 4, int per_cluster =
         data.in_band.push_back(1);
     }
     return data;
+}
+
+// Trainer settings for quick tests on planted data: `clusters` clusters, 3 fit epochs (the
+// trainer's minimum number of steps still applies), 5 fine-tuning epochs.
+inline FeedbackTrainerParams quick_trainer_params(int clusters) {
+    FeedbackTrainerParams params;
+    params.clusters = clusters;
+    params.initial_fit_epochs = 3;
+    params.epochs = 5;
+    return params;
 }
 
 }  // namespace corral::testing
