@@ -4,6 +4,7 @@
 
 #include "corral/core/nearest_neighbors.h"
 #include "knn.h"
+#include "tensor_bridge.h"
 
 using namespace corral;
 
@@ -11,10 +12,7 @@ namespace {
 
 FloatMatrix random_points(std::int64_t n, std::int64_t dimension, std::uint64_t seed) {
     torch::manual_seed(seed);
-    auto tensor = torch::randn({n, dimension});
-    FloatMatrix matrix(n, dimension);
-    std::copy_n(tensor.data_ptr<float>(), tensor.numel(), matrix.data());
-    return matrix;
+    return corral::detail::to_matrix(torch::randn({n, dimension}));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "corral/core/value_mining.h"
 #include "planted_clusters.h"
+#include "tensor_bridge.h"
 
 using namespace corral;
 
@@ -14,10 +15,7 @@ namespace {
 
 FloatMatrix random_matrix(std::int64_t rows, std::int64_t cols, std::uint64_t seed) {
     torch::manual_seed(seed);
-    auto tensor = torch::randn({rows, cols});
-    FloatMatrix matrix(rows, cols);
-    std::copy_n(tensor.data_ptr<float>(), tensor.numel(), matrix.data());
-    return matrix;
+    return corral::detail::to_matrix(torch::randn({rows, cols}));
 }
 
 std::vector<std::int64_t> samples_of(const Selection& selection) {

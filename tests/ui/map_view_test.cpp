@@ -50,6 +50,15 @@ std::vector<QPointF> grid_layout() {
     return layout;
 }
 
+// Shows `view` at 600x400 with the 10x10 grid: its left half category 0, its right half 1.
+void show_two_colour_grid(MapView& view) {
+    view.resize(600, 400);
+    view.show();
+    const auto layout = grid_layout();
+    view.set_layout(layout);
+    view.set_colouring(two_colours(layout));
+}
+
 struct ColourCounts {
     int reddish = 0;
     int bluish = 0;
@@ -93,11 +102,7 @@ void send_wheel(QWidget* widget, QPointF position, int delta) {
 
 TEST_CASE("map view draws each category in its colour and the legend toggles a class", "[ui][map]") {
     MapView view;
-    view.resize(600, 400);
-    view.show();
-    const auto layout = grid_layout();
-    view.set_layout(layout);
-    view.set_colouring(two_colours(layout));
+    show_two_colour_grid(view);
     const auto both = count_colours(view);
     CHECK(both.reddish > 200);
     CHECK(both.bluish > 200);
@@ -116,7 +121,7 @@ TEST_CASE("map view draws each category in its colour and the legend toggles a c
     CHECK(count_colours(view).bluish == both.bluish);
 
     // Another colouring (everything blue) changes what is drawn.
-    MapColouring all_blue = two_colours(layout);
+    MapColouring all_blue = two_colours(grid_layout());
     all_blue.colours = {kBlue, kBlue};
     view.set_colouring(all_blue);
     const auto recoloured = count_colours(view);
@@ -151,11 +156,7 @@ TEST_CASE("map colourings mark answers, bin value scores and keep unknown labels
 
 TEST_CASE("hovering finds the nearest visible point and a click opens it", "[ui][map]") {
     MapView view;
-    view.resize(600, 400);
-    view.show();
-    const auto layout = grid_layout();
-    view.set_layout(layout);
-    view.set_colouring(two_colours(layout));
+    show_two_colour_grid(view);
 
     const QPointF at_34 = view.widget_position(34);
     const QPointF at_35 = view.widget_position(35);
@@ -190,11 +191,7 @@ TEST_CASE("hovering finds the nearest visible point and a click opens it", "[ui]
 
 TEST_CASE("a lasso selects exactly the points inside the drawn polygon", "[ui][map]") {
     MapView view;
-    view.resize(600, 400);
-    view.show();
-    const auto layout = grid_layout();
-    view.set_layout(layout);
-    view.set_colouring(two_colours(layout));
+    show_two_colour_grid(view);
     const auto widget = [&view](double x, double y) {
         // Map coordinates to widget ones through two known points (the map is an affine image).
         const QPointF origin = view.widget_position(0), unit_x = view.widget_position(1) - origin,
