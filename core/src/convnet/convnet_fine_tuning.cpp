@@ -10,6 +10,7 @@
 #include "convnet/augmentation.h"
 #include "convnet/convnet_store.h"
 #include "encoders/image_batch.h"
+#include "idc/self_training.h"
 #include "tensor_bridge.h"
 
 namespace corral {
@@ -85,15 +86,6 @@ Expected<AnswerTensors> answer_tensors(std::span<const Answer> answers, std::int
     return tensors;
 }
 
-// Weights that make each class count alike: C * n_c^-1 / sum_k n_k^-1 over the classes present
-// (absent classes get weight 0, so no class with a handful of labels is blown up past the others).
-torch::Tensor balanced_class_weights(const torch::Tensor& labels, std::int64_t clusters) {
-    const auto counts = torch::bincount(labels, {}, clusters).to(torch::kFloat32);
-    const auto inverse = torch::where(counts > 0, 1.0 / counts.clamp_min(1.0), torch::zeros_like(counts));
-    const auto present = (counts > 0).sum().clamp_min(1).to(torch::kFloat32);
-    return inverse * present / inverse.sum().clamp_min(1e-12);
-}
-
 // The modules of the first `blocks` backbone blocks (stem = block 0, residual stage s = block s + 1).
 std::vector<std::shared_ptr<torch::nn::Module>> frozen_modules(models::ConvnetClustering& model, int blocks) {
     std::vector<std::shared_ptr<torch::nn::Module>> frozen;
@@ -111,37 +103,6 @@ std::vector<std::shared_ptr<torch::nn::Module>> frozen_modules(models::ConvnetCl
     }
     return frozen;
 }
-
-// The persistent pseudo-label table of the reference: an unanswered image keeps the first label
-// it earns. Each step adds, per class, the most confident clean-view predictions above tau, at
-// most `cap_per_class` of them.
-class PseudoLabelTable {
-public:
-    PseudoLabelTable(std::int64_t images, std::int64_t clusters, std::int64_t cap_per_class)
-        : labels_(torch::full({images}, -1, torch::kInt64)), clusters_(clusters), cap_(cap_per_class) {}
-
-    // samples: image indices [B]; probabilities: their clean-view predictions [B, C].
-    void admit(const torch::Tensor& samples, const torch::Tensor& probabilities, double threshold) {
-        auto [confidence, predicted] = probabilities.max(1);
-        const auto current = labels_.index_select(0, samples);
-        const auto fresh = (current < 0) & (confidence > threshold);
-        const auto candidates = fresh.nonzero().flatten();
-        if (candidates.numel() == 0 || cap_ == 0) return;
-        const auto order = candidates.index_select(0, confidence.index_select(0, candidates).argsort(0, true));
-        const auto classes = predicted.index_select(0, order);
-        const auto one_hot = torch::nn::functional::one_hot(classes, clusters_);
-        const auto rank = (one_hot.cumsum(0) * one_hot).sum(1) - 1;
-        const auto kept = order.masked_select(rank < cap_);
-        labels_.index_put_({samples.index_select(0, kept)}, predicted.index_select(0, kept));
-    }
-    torch::Tensor labels_of(const torch::Tensor& samples) const { return labels_.index_select(0, samples); }
-    std::int64_t labelled() const { return (labels_ >= 0).sum().item<std::int64_t>(); }
-
-private:
-    torch::Tensor labels_;
-    std::int64_t clusters_;
-    std::int64_t cap_;
-};
 
 torch::Tensor cluster_logits(models::ConvnetClustering& model, const torch::Tensor& images) {
     return model->cluster_head()->logits(model->backbone()->forward(images));
@@ -251,11 +212,10 @@ Expected<ConvnetFineTuneResult> fine_tune_convnet(const std::filesystem::path& m
         const std::int64_t unlabeled_batch = std::min<std::int64_t>(params.unlabeled_batch, unanswered);
         const std::int64_t answer_batch = std::min<std::int64_t>(params.answer_batch, answered);
         const std::int64_t steps_per_epoch = (answered + answer_batch - 1) / answer_batch;
-        const auto cap = static_cast<std::int64_t>(
-            std::ceil(params.new_label_fraction * static_cast<double>(params.unlabeled_batch) / static_cast<double>(clusters)));
-        PseudoLabelTable table(dataset.size(), clusters, cap);
+        detail::PseudoLabelTable table(dataset.size(), clusters,
+                                       detail::new_labels_per_class(params.new_label_fraction, params.unlabeled_batch, clusters));
         const auto positive_weights =
-            positives > 0 ? balanced_class_weights(t.positive_clusters, clusters).to(device) : torch::Tensor();
+            positives > 0 ? detail::balanced_class_weights(t.positive_clusters, clusters).to(device) : torch::Tensor();
         const auto negative_masks = t.negative_masks.to(device);
         const auto& use = params.losses;
         const detail::AugmentationParams augmentation;
@@ -319,7 +279,7 @@ Expected<ConvnetFineTuneResult> fine_tune_convnet(const std::filesystem::path& m
                             logits.narrow(0, p_count + q_count, unlabeled.numel()).index_select(0, labelled.to(device)),
                             targets.to(device),
                             torch::nn::functional::CrossEntropyFuncOptions().weight(
-                                balanced_class_weights(targets, clusters).to(device)));
+                                detail::balanced_class_weights(targets, clusters).to(device)));
                         terms.regularization = loss.item<double>();
                         total = total + loss;
                     }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "corral/models/cluster_head.h"
+#include "idc/self_training.h"
 #include "tensor_bridge.h"
 
 namespace corral {
@@ -66,18 +67,6 @@ Expected<AnswerSet> collect_answers(std::span<const Answer> answers, std::int64_
         }
     }
     return set;
-}
-
-// Most confident samples above the threshold, at most `cap` per pseudo-class.
-torch::Tensor capped_confident(const torch::Tensor& confidence, const torch::Tensor& pseudo, double threshold,
-                               std::int64_t cap, std::int64_t clusters) {
-    const auto order = confidence.argsort(0, /*descending=*/true);
-    const auto sorted_pseudo = pseudo.index_select(0, order);
-    const auto one_hot = torch::nn::functional::one_hot(sorted_pseudo, clusters);
-    // Rank of each sample among the samples of its class (0 = most confident).
-    const auto rank = (one_hot.cumsum(0) * one_hot).sum(1) - 1;
-    const auto keep = (confidence.index_select(0, order) > threshold) & (rank < cap);
-    return order.masked_select(keep);
 }
 
 // Mini-batches of a few hundred rows gain nothing from intra-op threads, and threads that spin
@@ -219,7 +208,13 @@ Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& f
         const std::int64_t unlabeled_batch = std::min<std::int64_t>(params_.unlabeled_batch, unanswered_index.numel());
         const std::int64_t cap = params_.pseudo_labels_per_class > 0
                                      ? params_.pseudo_labels_per_class
-                                     : std::max<std::int64_t>(1, params_.unlabeled_batch / clusters);
+                                     : detail::new_labels_per_class(0.2, params_.unlabeled_batch, clusters);
+        detail::PseudoLabelTable table(n, clusters, cap);
+        const auto perturbed = [&](const torch::Tensor& rows, at::Generator& draws) {
+            const auto noise = torch::randn(rows.sizes(), draws, torch::kFloat32).to(device) * params_.feature_noise;
+            const auto keep = (torch::rand(rows.sizes(), draws, torch::kFloat32) >= params_.feature_dropout).to(device);
+            return normalized((rows + noise) * keep.to(rows.dtype()));
+        };
         const auto& use = params_.losses;
 
         torch::optim::Adam optimizer(head->parameters(),
@@ -260,20 +255,26 @@ Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& f
                     }
                 }
                 if (use.regularization && unlabeled_batch > 0) {
-                    const auto pick = torch::randperm(unanswered_index.numel(), generator,
-                                                      torch::TensorOptions().dtype(torch::kInt64))
-                                          .narrow(0, 0, unlabeled_batch)
-                                          .to(device);
-                    const auto logits = head->logits(points.index_select(0, unanswered_index.index_select(0, pick)));
-                    torch::Tensor kept, pseudo;
+                    const auto pick = unanswered_index.index_select(
+                        0, torch::randperm(unanswered_index.numel(), generator, torch::TensorOptions().dtype(torch::kInt64))
+                               .narrow(0, 0, unlabeled_batch)
+                               .to(device));
+                    const auto clean = points.index_select(0, pick);
                     {
+                        // Labels from the clean features; the loss is taken on perturbed views of
+                        // them, so confident samples still teach the head something.
                         torch::NoGradGuard no_grad;
-                        auto [confidence, labels] = torch::softmax(logits, 1).max(1);
-                        kept = capped_confident(confidence, labels, params_.confidence_threshold, cap, clusters);
-                        pseudo = labels.index_select(0, kept);
+                        table.admit(pick.to(torch::kCPU), head->forward(clean), params_.confidence_threshold);
                     }
-                    if (kept.numel() > 0) {
-                        auto loss = torch::nn::functional::cross_entropy(logits.index_select(0, kept), pseudo);
+                    const auto labels = table.labels_of(pick.to(torch::kCPU));
+                    const auto labelled = (labels >= 0).nonzero().flatten();
+                    if (labelled.numel() > 0) {
+                        const auto targets = labels.index_select(0, labelled).to(device);
+                        const auto views = perturbed(clean.index_select(0, labelled.to(device)), generator);
+                        auto loss = torch::nn::functional::cross_entropy(
+                            head->logits(views), targets,
+                            torch::nn::functional::CrossEntropyFuncOptions().weight(
+                                detail::balanced_class_weights(targets, clusters)));
                         terms.regularization = loss.item<double>();
                         total = total + loss;
                     }

@@ -5,7 +5,10 @@
 // then fine-tuned with the user's answers:
 //   L_pos = CE(p_i, chosen cluster)                     over positive answers
 //   L_neg = -mean log(1 - p_ij)  (p clamped at 1e-5)    over the candidates j a negative rejected
-//   L_reg = CE(p_i, argmax p_i)  where max p_i > tau    over unanswered samples, capped per class
+//   L_reg = class-balanced CE(perturbed view of z_i, table label)  over unanswered samples; the
+//           per-sample table is filled from clean-feature predictions above tau, at most a few new
+//           labels per class and step (as the reference; cached features have no image views, so
+//           the view is the feature with Gaussian noise and dropout, re-normalised)
 // Centres afterwards are the mean of z over each predicted cluster.
 #include <cstddef>
 #include <cstdint>
@@ -39,9 +42,11 @@ struct FeedbackTrainerParams {
     int positive_batch = 100;
     int unlabeled_batch = 500;
     double confidence_threshold = 0.99;  // tau
-    // Pseudo-labels per class in one unlabeled batch (most confident first): keeps a dominant
-    // cluster from swallowing the regulariser. 0 = unlabeled_batch / clusters.
+    // New pseudo-labels per class and step (most confident first): keeps a dominant cluster from
+    // swallowing the regulariser. 0 = the reference's ceil(0.2 * unlabeled_batch / clusters).
     int pseudo_labels_per_class = 0;
+    double feature_noise = 0.05;    // std of the Gaussian noise of a perturbed feature view
+    double feature_dropout = 0.1;   // share of a perturbed view's coordinates set to 0
     FeedbackLossSwitches losses;
     // Fitting the head to the initial clustering: Adam at this rate, epochs over all samples, and
     // at least initial_fit_min_steps steps (more epochs on small collections).
