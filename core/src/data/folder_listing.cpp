@@ -60,12 +60,15 @@ std::string broken_link_reason(const fs::path& link) {
 }
 
 // Of a group of files with one content, the one kept: a plain file before a link, then the
-// first in path order (the group is in path order).
+// shortest path ("photo.jpg" before "photo (copy).jpg"), then the first in path order.
 std::size_t keeper_of(const std::vector<const Candidate*>& group) {
-    for (std::size_t i = 0; i < group.size(); ++i) {
-        if (!group[i]->is_link) return i;
-    }
-    return 0;
+    const auto better = [](const Candidate* a, const Candidate* b) {
+        if (a->is_link != b->is_link) return !a->is_link;
+        const auto a_length = a->path.native().size(), b_length = b->path.native().size();
+        if (a_length != b_length) return a_length < b_length;
+        return a->path < b->path;
+    };
+    return static_cast<std::size_t>(std::min_element(group.begin(), group.end(), better) - group.begin());
 }
 
 }  // namespace

@@ -64,6 +64,10 @@ std::optional<ImageFolderSpec> parse_image_folder_spec(std::string_view spec) {
     auto [scheme, rest] = split_scheme(spec);
     if (scheme == "folder") return ImageFolderSpec{fs::path(rest), false};
     if (scheme == kKeepDuplicatesScheme) return ImageFolderSpec{fs::path(rest), true};
+    if (spec == "fashion-mnist" || scheme == "fashion-mnist" || scheme == "idx" || scheme == "cifar" ||
+        scheme == "cifar100-fine") {
+        return std::nullopt;
+    }
     std::error_code error;
     const fs::path path(spec);
     if (spec.empty() || !fs::is_directory(path, error) || detail::folder_has_idx(path) || detail::folder_has_cifar(path)) {

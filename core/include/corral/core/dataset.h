@@ -30,7 +30,8 @@ struct DuplicateFile {
         identical_copy,  // another file with the same bytes
     };
     std::filesystem::path path;
-    std::filesystem::path same_as;  // the one kept (a plain file rather than a link when there is one)
+    // The one kept: a plain file rather than a link, then the shortest path, then the first.
+    std::filesystem::path same_as;
     Kind kind = Kind::link;
 };
 
