@@ -9,6 +9,7 @@ packages=(
   libtorch-dev libopenblas0-pthread libopenblas-dev
   libopencv-dev libeigen3-dev catch2 libsqlite3-dev sqlite3 nlohmann-json3-dev
   zlib1g-dev ccache libicu-dev
+  libgif-dev libwebp-dev libpng-dev libjpeg-dev
   dataset-fashion-mnist
   python3-sklearn python3-torch python3-numpy
   xvfb xauth

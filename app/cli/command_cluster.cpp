@@ -18,7 +18,8 @@
 namespace corral::cli {
 
 int run_cluster(Arguments& arguments) {
-    const std::string data_spec = arguments.text_or("data", "fashion-mnist");
+    std::string data_spec = arguments.text_or("data", "fashion-mnist");
+    const auto duplicates = arguments.text("duplicates");
     const std::string encoder_spec = arguments.text_or("encoder", "pixels");
     auto clusters = arguments.integer_or("clusters", 10);
     auto restarts = arguments.integer_or("restarts", 3);
@@ -33,6 +34,11 @@ int run_cluster(Arguments& arguments) {
     }
     if (metric != "euclidean" && metric != "cosine") {
         return report_failure(make_error(ErrorCode::invalid_argument, "--metric is euclidean or cosine"));
+    }
+    if (duplicates) {
+        auto spec = with_duplicates(data_spec, *duplicates);
+        if (!spec) return report_failure(spec.error());
+        data_spec = *spec;
     }
     if (auto used = arguments.check_all_used(); !used) return report_failure(used.error());
 
@@ -92,6 +98,7 @@ int run_cluster(Arguments& arguments) {
         {"dataset", (*dataset)->description()},
         {"images", (*dataset)->size()},
         {"skipped", (*dataset)->skipped().size()},
+        {"duplicates", (*dataset)->duplicates().size()},
         {"encoder", (*encoder)->id()},
         {"feature_dimension", features->cols()},
         {"clusters", params.clusters},

@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 #include "commands.h"
@@ -16,7 +17,34 @@ Expected<std::unique_ptr<Dataset>> open_command_dataset(const std::string& spec,
     for (const auto& skipped : (*dataset)->skipped()) {
         std::cerr << "skipped " << skipped.path.string() << ": " << skipped.reason << "\n";
     }
+    // Duplicates can number thousands (a folder of links): the first few, then how many.
+    const auto& duplicates = (*dataset)->duplicates();
+    if (!duplicates.empty()) {
+        const bool kept = parse_image_folder_spec(spec).value_or(ImageFolderSpec{}).keep_duplicates;
+        constexpr std::size_t kListed = 10;
+        for (std::size_t i = 0; i < std::min(duplicates.size(), kListed); ++i) {
+            std::cerr << "duplicate " << duplicates[i].path.string() << ": "
+                      << (duplicates[i].kind == DuplicateFile::Kind::link ? "a link to " : "the same bytes as ")
+                      << duplicates[i].same_as.string() << "\n";
+        }
+        if (duplicates.size() > kListed) std::cerr << "... and " << duplicates.size() - kListed << " more duplicates\n";
+        const auto links = std::count_if(duplicates.begin(), duplicates.end(),
+                                         [](const DuplicateFile& d) { return d.kind == DuplicateFile::Kind::link; });
+        std::cerr << (kept ? "kept " : "left out ") << duplicates.size() << " duplicate images (" << links
+                  << " links, " << duplicates.size() - static_cast<std::size_t>(links) << " identical copies)"
+                  << (kept ? "" : "; --duplicates keep-all keeps them") << "\n";
+    }
     return dataset;
+}
+
+Expected<std::string> with_duplicates(const std::string& spec, const std::string& choice) {
+    if (choice != "keep-one" && choice != "keep-all") {
+        return make_error(ErrorCode::invalid_argument, "--duplicates is keep-one or keep-all, not '" + choice + "'");
+    }
+    auto folder = parse_image_folder_spec(spec);
+    if (!folder) return make_error(ErrorCode::invalid_argument, "--duplicates applies to image folders, not '" + spec + "'");
+    folder->keep_duplicates = choice == "keep-all";
+    return image_folder_spec(*folder);
 }
 
 Expected<ProjectDefaults> project_defaults(const Project& project) {

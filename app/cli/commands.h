@@ -14,8 +14,11 @@ namespace corral::cli {
 // Exit codes: 0 success, 1 the work failed, 2 the command line was wrong, 130 cancelled.
 int report_failure(const Error& error);
 
-// open_dataset with at most `limit` images (0: all); images it had to skip are listed on stderr.
+// open_dataset with at most `limit` images (0: all); images it had to skip and duplicates it
+// found (links, identical copies) are listed on stderr.
 Expected<std::unique_ptr<Dataset>> open_command_dataset(const std::string& spec, long long limit, const JobContext& job);
+// The image-folder spec for --duplicates keep-one (each image once) or keep-all (every file).
+Expected<std::string> with_duplicates(const std::string& spec, const std::string& choice);
 
 // What --data, --limit and --encoder default to for a project: its recorded dataset and the
 // encoder its session uses (fashion-mnist and pixels for a new project).

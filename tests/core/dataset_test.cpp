@@ -66,7 +66,8 @@ TEST_CASE("image folder: classes from subfolders, corrupt files reported and ski
     testing::write_file(root / "dog/notes.txt", "not an image");
     testing::write_file(root / "cat/text.png", "a text file with an image's name");
     // Named by the wrong format but whole: kept.
-    std::filesystem::copy_file(root / "dog/dog0.png", root / "dog/png-named.jpg");
+    write_png(root / "dog/png-named.png", 77);
+    std::filesystem::rename(root / "dog/png-named.png", root / "dog/png-named.jpg");
 
     auto dataset = open_dataset("folder:" + root.path().string());
     REQUIRE(dataset);

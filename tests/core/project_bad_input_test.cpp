@@ -56,9 +56,10 @@ void write_png(const fs::path& path, int value) {
 TEST_CASE("vanished, unreadable and changed image files are reported, not fatal", "[unit][store]") {
     TempDir scratch;
     const fs::path images = scratch / "images";
+    int value = 10;  // a different image each: identical files would count once
     for (const char* cls : {"cats", "dogs"}) {
         fs::create_directories(images / cls);
-        for (int i = 0; i < 3; ++i) write_png(images / cls / ("img" + std::to_string(i) + ".png"), 40 * i + 10);
+        for (int i = 0; i < 3; ++i, value += 40) write_png(images / cls / ("img" + std::to_string(i) + ".png"), value);
     }
     auto dataset = open_dataset("folder:" + images.string());
     REQUIRE(dataset);

@@ -308,12 +308,22 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
     if (event->mimeData()->hasUrls()) event->acceptProposedAction();
 }
 
+bool MainWindow::is_project_folder(const QString& path) {
+    const QFileInfo info(path);
+    return info.isDir() && (info.suffix() == QStringLiteral("corral") || QFileInfo::exists(path + QStringLiteral("/project.sqlite")));
+}
+
+void MainWindow::open_path(const QString& path) {
+    const QFileInfo info(path);
+    if (is_project_folder(path)) open_project(info.absoluteFilePath());
+    else if (info.isDir()) ask_new_project(QStringLiteral("folder:") + info.absoluteFilePath());
+}
+
 void MainWindow::dropEvent(QDropEvent* event) {
     for (const QUrl& url : event->mimeData()->urls()) {
         const QFileInfo info(url.toLocalFile());
         if (!info.isDir()) continue;
-        if (info.suffix() == QStringLiteral("corral")) open_project(info.absoluteFilePath());
-        else ask_new_project(QStringLiteral("folder:") + info.absoluteFilePath());
+        open_path(info.absoluteFilePath());
         return;
     }
 }

@@ -1,16 +1,22 @@
 #include "new_project_dialog.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QTimer>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace corral::ui {
 namespace {
@@ -65,12 +71,33 @@ NewProjectDialog::NewProjectDialog(const QString& dataset_spec, QWidget* parent)
     round_size_->setValue(50);
     round_size_->setToolTip(tr("Questions per round; the model learns from the answers after each round."));
     project_folder_ = new QLineEdit(default_project_folder(dataset_spec), this);
+    keep_one_copy_ = new QCheckBox(tr("Keep one copy of each image (recommended)"), this);
+    keep_one_copy_->setToolTip(tr("Links to images already in the folder and files with identical bytes count "
+                                  "once; unchecked, every file is an image of the project."));
+    const auto initial_folder = parse_image_folder_spec(dataset_spec.toStdString());
+    keep_one_copy_->setChecked(!initial_folder || !initial_folder->keep_duplicates);
+    duplicates_summary_ = new QLabel(this);
+    duplicates_summary_->setWordWrap(true);
+    // Room for two lines from the start, so the summary that arrives later is never clipped.
+    duplicates_summary_->setMinimumHeight(2 * duplicates_summary_->fontMetrics().lineSpacing());
+    duplicates_summary_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    auto* duplicates = new QWidget(this);
+    auto* duplicates_layout = new QVBoxLayout(duplicates);
+    duplicates_layout->setContentsMargins(0, 0, 0, 0);
+    duplicates_layout->addWidget(duplicates_summary_);
+    duplicates_layout->addWidget(keep_one_copy_);
+    survey_delay_ = new QTimer(this);
+    survey_delay_->setSingleShot(true);
+    survey_delay_->setInterval(400);  // survey once typing pauses, not on every key
+    connect(survey_delay_, &QTimer::timeout, this, &NewProjectDialog::survey_images);
+    connect(images_, &QLineEdit::textChanged, survey_delay_, qOverload<>(&QTimer::start));
 
     auto* form = new QFormLayout;
     form->addRow(tr("Images:"), with_browse_button(images_, this, [this] {
                      const QString folder = QFileDialog::getExistingDirectory(this, tr("Image folder"));
                      return folder.isEmpty() ? QString() : QStringLiteral("folder:") + folder;
                  }));
+    form->addRow(tr("Duplicates:"), duplicates);
     form->addRow(tr("Use at most:"), image_limit_);
     form->addRow(tr("Encoder:"), encoder_kind_);
     form->addRow(tr("Model folder:"), with_browse_button(model_folder_, this, [this] {
@@ -91,7 +118,55 @@ NewProjectDialog::NewProjectDialog(const QString& dataset_spec, QWidget* parent)
     layout->addLayout(form);
     layout->addWidget(buttons);
     update_encoder_field();
+    survey_images();
     resize(640, sizeHint().height());
+}
+
+NewProjectDialog::~NewProjectDialog() {
+    if (survey_stop_) survey_stop_->request_stop();  // the worker holds only its own copies
+}
+
+void NewProjectDialog::survey_images() {
+    if (survey_stop_) survey_stop_->request_stop();
+    survey_stop_.reset();
+    const auto folder = parse_image_folder_spec(images_->text().trimmed().toStdString());
+    keep_one_copy_->setEnabled(folder.has_value());
+    if (!folder) {
+        duplicates_summary_->setText(tr("Only image folders can hold duplicates."));
+        return;
+    }
+    duplicates_summary_->setText(tr("Looking for duplicate images…"));
+    auto stop = std::make_shared<std::stop_source>();
+    survey_stop_ = stop;
+    auto* watcher = new QFutureWatcher<Expected<ImageFolderSurvey>>(this);
+    connect(watcher, &QFutureWatcher<Expected<ImageFolderSurvey>>::finished, this, [this, watcher, stop] {
+        watcher->deleteLater();
+        if (stop != survey_stop_) return;  // an older survey, for text since changed
+        survey_stop_.reset();
+        const auto survey = watcher->result();
+        if (!survey) {
+            duplicates_summary_->setText(QString::fromStdString(survey.error().message).toHtmlEscaped());
+            return;
+        }
+        const QLocale locale;
+        const auto files = locale.toString(static_cast<qlonglong>(survey->image_files));
+        if (survey->duplicates.empty()) {
+            duplicates_summary_->setText(tr("No duplicates among %1 image files.").arg(files));
+            return;
+        }
+        const auto count = [&locale](std::int64_t n, const QString& one, const QString& many) {
+            return (n == 1 ? one : many).arg(locale.toString(static_cast<qlonglong>(n)));
+        };
+        duplicates_summary_->setText(
+            tr("%1 of %2 image files are duplicates: %3 and %4.")
+                .arg(locale.toString(static_cast<qlonglong>(survey->duplicates.size())), files,
+                     count(survey->links(), tr("%1 link to an image in the folder"), tr("%1 links to images in the folder")),
+                     count(survey->identical_copies(), tr("%1 identical copy"), tr("%1 identical copies"))));
+    });
+    const std::filesystem::path path = folder->folder;
+    watcher->setFuture(QtConcurrent::run([path, token = stop->get_token()] {
+        return survey_image_folder(path, JobContext(token, {}));
+    }));
 }
 
 void NewProjectDialog::update_encoder_field() {
@@ -101,6 +176,11 @@ void NewProjectDialog::update_encoder_field() {
 SessionSettings NewProjectDialog::settings() const {
     SessionSettings settings;
     settings.dataset_spec = images_->text().trimmed().toStdString();
+    // The choice lives in the spec, so every later opening of the project finds the same images.
+    if (auto folder = parse_image_folder_spec(settings.dataset_spec)) {
+        folder->keep_duplicates = !keep_one_copy_->isChecked();
+        settings.dataset_spec = image_folder_spec(*folder);
+    }
     const QString kind = encoder_kind_->currentData().toString();
     settings.encoder_spec = kind == QStringLiteral("pixels") ? "pixels" : (kind + QLatin1Char(':') + model_folder_->text().trimmed()).toStdString();
     settings.limit = image_limit_->value();

@@ -222,20 +222,35 @@ void ProjectView::open_image(qint64 item) {
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setWindowTitle(QString::fromStdString(dataset_->item_name(item)));
     auto* label = new QLabel(dialog);
+    label->setObjectName(QStringLiteral("image_view"));
+    QLabel* note = nullptr;
     const QImage image = thumbnails_->full_image(item);
     if (image.isNull()) {
         label->setText(tr("This image can no longer be read."));
     } else {
         const int side = std::max(image.width(), 384);
-        label->setPixmap(QPixmap::fromImage(image.scaled(side, side, Qt::KeepAspectRatio,
-                                                         image.width() < 192 ? Qt::FastTransformation : Qt::SmoothTransformation)));
+        // Premultiplied before scaling, so transparent pixels do not bleed their colour into edges.
+        QImage shown = image.hasAlphaChannel() ? image.convertToFormat(QImage::Format_ARGB32_Premultiplied) : image;
+        shown = shown.scaled(side, side, Qt::KeepAspectRatio,
+                             image.width() < 192 ? Qt::FastTransformation : Qt::SmoothTransformation);
+        if (image.hasAlphaChannel()) {
+            shown = over_checkerboard(shown);
+            note = new QLabel(tr("Transparent areas are shown as a checkerboard; thumbnails, questions and the "
+                                 "encoders see them as white."),
+                              dialog);
+            note->setObjectName(QStringLiteral("transparency_note"));
+            note->setWordWrap(true);
+        }
+        label->setPixmap(QPixmap::fromImage(shown));
     }
     auto* scroll = new QScrollArea(dialog);
     scroll->setWidget(label);
     scroll->setWidgetResizable(true);
     auto* layout = new QVBoxLayout(dialog);
     layout->addWidget(scroll);
-    dialog->resize(std::min(1000, label->sizeHint().width() + 40), std::min(800, label->sizeHint().height() + 40));
+    if (note) layout->addWidget(note);
+    dialog->resize(std::min(1000, label->sizeHint().width() + 40),
+                   std::min(800, label->sizeHint().height() + 40 + (note ? note->sizeHint().height() + 8 : 0)));
     dialog->show();
 }
 

@@ -1,6 +1,7 @@
 #include "thumbnail_cache.h"
 
 #include <QMetaObject>
+#include <QPainter>
 #include <QPointer>
 
 #include <climits>
@@ -9,9 +10,24 @@ namespace corral::ui {
 
 QImage to_qimage(const Image& image) {
     if (image.empty()) return {};
-    const QImage::Format format = image.channels == 1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888;
+    const QImage::Format format = image.channels == 1   ? QImage::Format_Grayscale8
+                                  : image.channels == 4 ? QImage::Format_RGBA8888
+                                                        : QImage::Format_RGB888;
     const QImage view(image.pixels.data(), image.width, image.height, image.width * image.channels, format);
     return view.copy();
+}
+
+QImage over_checkerboard(const QImage& image, int cell_px) {
+    QImage board(image.size(), QImage::Format_RGB32);
+    QPainter painter(&board);
+    const QColor light(0xff, 0xff, 0xff), dark(0xcc, 0xcc, 0xcc);
+    for (int y = 0; y < board.height(); y += cell_px) {
+        for (int x = 0; x < board.width(); x += cell_px) {
+            painter.fillRect(x, y, cell_px, cell_px, ((x / cell_px + y / cell_px) % 2) ? dark : light);
+        }
+    }
+    painter.drawImage(0, 0, image);
+    return board;
 }
 
 ThumbnailCache::ThumbnailCache(std::shared_ptr<const Dataset> dataset, int side_px, QObject* parent)
@@ -37,7 +53,8 @@ QImage ThumbnailCache::thumbnail(qint64 index) {
     pool_.start(
         [self, dataset, side, index] {
             QImage thumbnail;
-            if (auto image = dataset->load_image(index)) {
+            // Decoded no larger than the thumbnail needs; transparency on white, as encoders see it.
+            if (auto image = dataset->load_image(index, ImageRequest{side, false})) {
                 thumbnail = to_qimage(*image).scaled(side, side, Qt::KeepAspectRatio,
                                                      image->width > side ? Qt::SmoothTransformation
                                                                          : Qt::FastTransformation);
@@ -58,7 +75,7 @@ void ThumbnailCache::on_loaded(qint64 index, const QImage& image) {
 }
 
 QImage ThumbnailCache::full_image(qint64 index) const {
-    auto image = dataset_->load_image(index);
+    auto image = dataset_->load_image(index, ImageRequest{0, true});
     return image ? to_qimage(*image) : QImage();
 }
 

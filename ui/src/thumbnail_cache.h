@@ -15,8 +15,11 @@
 
 namespace corral::ui {
 
-// A decoded core image as a QImage (grey or RGB), deep-copied.
+// A decoded core image as a QImage (grey, RGB or RGBA), deep-copied.
 QImage to_qimage(const Image& image);
+// `image` drawn over a grey-and-white checkerboard of `cell_px` squares: how a viewer shows
+// which parts of an image are transparent.
+QImage over_checkerboard(const QImage& image, int cell_px = 8);
 
 class ThumbnailCache : public QObject {
     Q_OBJECT
@@ -24,8 +27,10 @@ public:
     ThumbnailCache(std::shared_ptr<const Dataset> dataset, int side_px, QObject* parent = nullptr);
     ~ThumbnailCache() override;
 
+    // Thumbnails show transparent areas as white, as the encoders and the questions see them.
     QImage thumbnail(qint64 index);
-    // Full-size image, decoded on the calling thread (for the one large view).
+    // Full-size image, decoded on the calling thread (for the one large view), with its
+    // transparency (RGBA) when it has any.
     QImage full_image(qint64 index) const;
     int side_px() const { return side_px_; }
     const Dataset& dataset() const { return *dataset_; }

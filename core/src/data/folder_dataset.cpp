@@ -1,6 +1,6 @@
-// An image folder: every image file below the root, sorted by path. Ground truth comes from a
-// labels.csv (path,label) at the root, or else from the first-level subfolder names when every
-// image lies in one.
+// An image folder: every image file below the root, sorted by path, each image once (see
+// folder_listing.h). Ground truth comes from a labels.csv (path,label) at the root, or else
+// from the first-level subfolder names when every image lies in one.
 #include <algorithm>
 #include <atomic>
 #include <fstream>
@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "data/folder_listing.h"
 #include "data/image_decoding.h"
 #include "data/packed_dataset.h"
 
@@ -20,20 +21,22 @@ namespace fs = std::filesystem;
 class FolderDataset final : public Dataset {
 public:
     FolderDataset(fs::path root, std::vector<fs::path> files, std::vector<int> labels, std::vector<std::string> names,
-                  std::vector<SkippedFile> skipped)
+                  std::vector<SkippedFile> skipped, std::vector<DuplicateFile> duplicates)
         : root_(std::move(root)), files_(std::move(files)) {
         labels_ = std::move(labels);
         class_names_ = std::move(names);
         skipped_ = std::move(skipped);
+        duplicates_ = std::move(duplicates);
     }
     std::string description() const override {
         return root_.filename().string() + " (" + std::to_string(files_.size()) + " images" +
                (has_ground_truth() ? ", " + std::to_string(class_names_.size()) + " classes" : "") + ")";
     }
     std::int64_t size() const override { return static_cast<std::int64_t>(files_.size()); }
-    Expected<Image> load_image(std::int64_t index) const override {
+    Expected<Image> load_image(std::int64_t index) const override { return load_image(index, ImageRequest{}); }
+    Expected<Image> load_image(std::int64_t index, const ImageRequest& request) const override {
         if (index < 0 || index >= size()) return make_error(ErrorCode::invalid_argument, "image index out of range");
-        return decode_image_file(files_[static_cast<std::size_t>(index)]);
+        return decode_image_file(files_[static_cast<std::size_t>(index)], request);
     }
     std::string item_name(std::int64_t index) const override {
         return fs::relative(files_[static_cast<std::size_t>(index)], root_).generic_string();
@@ -119,16 +122,24 @@ Expected<Labelling> label_files(const fs::path& root, const std::vector<fs::path
     return result;
 }
 
-// Decodes every file on all cores; returns which ones failed and why.
+// Decodes every file on all cores; returns which ones failed and why. JPEGs are decoded at 1/8
+// size, which reads all of their data as a full decode does.
 std::vector<std::string> validate(const std::vector<fs::path>& files, const JobContext& job) {
+    const ImageRequest smallest{1, false};
     std::vector<std::string> failures(files.size());
     std::atomic<std::size_t> next{0};
     std::atomic<std::size_t> done{0};
     std::mutex progress_mutex;
     auto worker = [&] {
         for (std::size_t i = next++; i < files.size() && !job.stop_requested(); i = next++) {
-            auto decoded = decode_image_file(files[i]);
-            if (!decoded) failures[i] = decoded.error().message;
+            auto decoded = decode_image_file(files[i], smallest);
+            if (!decoded) {
+                // The skipped file carries its path already; the reason need not repeat it.
+                const std::string prefix = files[i].string() + ": ";
+                const std::string& message = decoded.error().message;
+                failures[i] = message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message;
+                if (failures[i].empty()) failures[i] = "unreadable";
+            }
             const std::size_t finished = ++done;
             if (finished % 256 == 0) {
                 std::lock_guard lock(progress_mutex);
@@ -145,27 +156,14 @@ std::vector<std::string> validate(const std::vector<fs::path>& files, const JobC
 
 }  // namespace
 
-Expected<std::unique_ptr<Dataset>> open_image_folder(const fs::path& root, const DatasetOptions& options,
-                                                     const JobContext& job) {
+Expected<std::unique_ptr<Dataset>> open_image_folder(const fs::path& root, bool keep_duplicates,
+                                                     const DatasetOptions& options, const JobContext& job) {
     std::error_code error;
     if (!fs::is_directory(root, error)) return make_error(ErrorCode::not_found, root.string() + ": no such folder");
-    std::vector<fs::path> files;
-    std::vector<SkippedFile> skipped;
-    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, error);
-    if (error) return make_error(ErrorCode::io_error, root.string() + ": " + error.message());
-    for (; it != fs::recursive_directory_iterator(); it.increment(error)) {
-        if (error) {
-            skipped.push_back({it->path(), error.message()});
-            error.clear();
-            continue;
-        }
-        if (!it->is_regular_file(error)) continue;
-        const fs::path& path = it->path();
-        if (path.filename().string().front() == '.') continue;  // hidden files and our own temporaries
-        if (has_image_extension(path)) files.push_back(path);
-        if (job.stop_requested()) return cancelled_error();
-    }
-    std::sort(files.begin(), files.end());
+    auto listing = list_image_folder(root, keep_duplicates, job.stage(0.0, options.validate_images ? 0.1 : 1.0));
+    if (!listing) return listing.error();
+    std::vector<fs::path> files = std::move(listing->files);
+    std::vector<SkippedFile> skipped = std::move(listing->skipped);
     if (options.limit > 0 && static_cast<std::int64_t>(files.size()) > options.limit) {
         std::vector<fs::path> kept;
         const double stride = static_cast<double>(files.size()) / options.limit;
@@ -173,7 +171,7 @@ Expected<std::unique_ptr<Dataset>> open_image_folder(const fs::path& root, const
         files = std::move(kept);
     }
     if (options.validate_images) {
-        auto failures = validate(files, job);
+        auto failures = validate(files, job.stage(0.1, 1.0));
         if (job.stop_requested()) return cancelled_error();
         std::vector<fs::path> good;
         for (std::size_t i = 0; i < files.size(); ++i) {
@@ -186,7 +184,31 @@ Expected<std::unique_ptr<Dataset>> open_image_folder(const fs::path& root, const
     auto labelling = label_files(root, files);
     if (!labelling) return labelling.error();
     return std::unique_ptr<Dataset>(new FolderDataset(root, std::move(files), std::move(labelling->labels),
-                                                      std::move(labelling->names), std::move(skipped)));
+                                                      std::move(labelling->names), std::move(skipped),
+                                                      std::move(listing->duplicates)));
 }
 
 }  // namespace corral::detail
+
+namespace corral {
+
+std::int64_t ImageFolderSurvey::links() const {
+    return std::count_if(duplicates.begin(), duplicates.end(),
+                         [](const DuplicateFile& file) { return file.kind == DuplicateFile::Kind::link; });
+}
+
+std::int64_t ImageFolderSurvey::identical_copies() const {
+    return static_cast<std::int64_t>(duplicates.size()) - links();
+}
+
+Expected<ImageFolderSurvey> survey_image_folder(const std::filesystem::path& folder, const JobContext& job) {
+    std::error_code error;
+    if (!std::filesystem::is_directory(folder, error)) {
+        return make_error(ErrorCode::not_found, folder.string() + ": no such folder");
+    }
+    auto listing = detail::list_image_folder(folder, false, job);
+    if (!listing) return listing.error();
+    return ImageFolderSurvey{listing->image_files, std::move(listing->duplicates), std::move(listing->skipped)};
+}
+
+}  // namespace corral

@@ -22,8 +22,10 @@ Expected<std::unique_ptr<Dataset>> open_path(const fs::path& path, bool fine_lab
     if (fs::is_regular_file(path, error)) return detail::open_idx(path, {}, path.filename().string());
     if (detail::folder_has_idx(path)) return detail::open_idx_folder(path, "");
     if (detail::folder_has_cifar(path)) return detail::open_cifar_folder(path, fine_labels);
-    return detail::open_image_folder(path, options, job);
+    return detail::open_image_folder(path, false, options, job);
 }
+
+constexpr std::string_view kKeepDuplicatesScheme = "folder-keep-duplicates";
 
 Expected<std::unique_ptr<Dataset>> open_unlimited(std::string_view spec, const DatasetOptions& options,
                                                   const JobContext& job) {
@@ -49,13 +51,34 @@ Expected<std::unique_ptr<Dataset>> open_unlimited(std::string_view spec, const D
     }
     if (scheme == "cifar") return detail::open_cifar_folder(fs::path(rest), false);
     if (scheme == "cifar100-fine") return detail::open_cifar_folder(fs::path(rest), true);
-    if (scheme == "folder") return detail::open_image_folder(fs::path(rest), options, job);
+    if (scheme == "folder") return detail::open_image_folder(fs::path(rest), false, options, job);
+    if (scheme == kKeepDuplicatesScheme) return detail::open_image_folder(fs::path(rest), true, options, job);
     if (spec.empty()) return make_error(ErrorCode::invalid_argument, "empty dataset spec");
     // No known scheme: a path (which may itself contain a colon).
     return open_path(fs::path(spec), false, options, job);
 }
 
 }  // namespace
+
+std::optional<ImageFolderSpec> parse_image_folder_spec(std::string_view spec) {
+    auto [scheme, rest] = split_scheme(spec);
+    if (scheme == "folder") return ImageFolderSpec{fs::path(rest), false};
+    if (scheme == kKeepDuplicatesScheme) return ImageFolderSpec{fs::path(rest), true};
+    if (spec == "fashion-mnist" || scheme == "fashion-mnist" || scheme == "idx" || scheme == "cifar" ||
+        scheme == "cifar100-fine") {
+        return std::nullopt;
+    }
+    std::error_code error;
+    const fs::path path(spec);
+    if (spec.empty() || !fs::is_directory(path, error) || detail::folder_has_idx(path) || detail::folder_has_cifar(path)) {
+        return std::nullopt;
+    }
+    return ImageFolderSpec{path, false};
+}
+
+std::string image_folder_spec(const ImageFolderSpec& folder) {
+    return std::string(folder.keep_duplicates ? kKeepDuplicatesScheme : "folder") + ":" + folder.folder.string();
+}
 
 std::optional<fs::path> find_fashion_mnist() {
     if (const char* override_path = std::getenv("CORRAL_FASHION_MNIST_DIR")) {

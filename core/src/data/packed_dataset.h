@@ -43,8 +43,8 @@ Expected<std::unique_ptr<Dataset>> open_idx(const std::filesystem::path& images,
                                             std::string description);
 Expected<std::unique_ptr<Dataset>> open_idx_folder(const std::filesystem::path& folder, std::string_view subset);
 Expected<std::unique_ptr<Dataset>> open_cifar_folder(const std::filesystem::path& folder, bool fine_labels);
-Expected<std::unique_ptr<Dataset>> open_image_folder(const std::filesystem::path& folder, const DatasetOptions& options,
-                                                     const JobContext& job);
+Expected<std::unique_ptr<Dataset>> open_image_folder(const std::filesystem::path& folder, bool keep_duplicates,
+                                                     const DatasetOptions& options, const JobContext& job);
 
 bool folder_has_idx(const std::filesystem::path& folder);
 bool folder_has_cifar(const std::filesystem::path& folder);

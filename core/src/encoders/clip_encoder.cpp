@@ -64,7 +64,8 @@ Expected<torch::Tensor> load_clip_batch(const Dataset& dataset, std::int64_t beg
     std::vector<std::optional<Error>> errors(static_cast<std::size_t>(count));
     auto worker = [&] {
         for (std::int64_t i = next++; i < count && !job.stop_requested(); i = next++) {
-            auto image = dataset.load_image(begin + i);
+            // CLIP resizes the short side to `size`: nothing larger needs decoding.
+            auto image = dataset.load_image(begin + i, ImageRequest{size, false});
             if (!image) {
                 errors[static_cast<std::size_t>(i)] = image.error();
                 continue;
@@ -74,7 +75,12 @@ Expected<torch::Tensor> load_clip_batch(const Dataset& dataset, std::int64_t beg
                     make_error(ErrorCode::corrupt_data, dataset.item_name(begin + i) + ": not a grey or RGB image");
                 continue;
             }
-            batch[i].copy_(clip_resize_and_crop(*image, size));
+            try {
+                batch[i].copy_(clip_resize_and_crop(*image, size));
+            } catch (const std::exception& error) {  // cv::Exception, c10::Error: never out of a worker thread
+                errors[static_cast<std::size_t>(i)] = make_error(
+                    ErrorCode::corrupt_data, dataset.item_name(begin + i) + ": preprocessing failed (" + error.what() + ")");
+            }
         }
     };
     const unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), static_cast<unsigned>(count)));

@@ -45,15 +45,22 @@ Expected<torch::Tensor> load_image_batch(const Dataset& dataset, std::int64_t be
     std::vector<char> failed(static_cast<std::size_t>(count), 0);
     auto worker = [&] {
         for (std::int64_t i = next++; i < count && !job.stop_requested(); i = next++) {
-            auto image = dataset.load_image(begin + i);
+            // Decoded no larger than needed: a large JPEG comes back at 1/2 to 1/8 of its size.
+            auto image = dataset.load_image(begin + i, ImageRequest{geometry.side, false});
             if (!image) {
                 errors[static_cast<std::size_t>(i)] = image.error();
                 failed[static_cast<std::size_t>(i)] = 1;
                 continue;
             }
-            cv::Mat pixels = to_geometry(*image, geometry);
-            std::memcpy(target + i * plane * geometry.channels, pixels.data,
-                        static_cast<std::size_t>(plane * geometry.channels));
+            try {
+                cv::Mat pixels = to_geometry(*image, geometry);
+                std::memcpy(target + i * plane * geometry.channels, pixels.data,
+                            static_cast<std::size_t>(plane * geometry.channels));
+            } catch (const std::exception& error) {  // cv::Exception, std::bad_alloc: never out of a worker thread
+                errors[static_cast<std::size_t>(i)] =
+                    make_error(ErrorCode::corrupt_data, dataset.item_name(begin + i) + ": resizing failed (" + error.what() + ")");
+                failed[static_cast<std::size_t>(i)] = 1;
+            }
         }
     };
     // Packed datasets decode in microseconds; threads pay off only for files.

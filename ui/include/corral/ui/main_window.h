@@ -38,6 +38,11 @@ public:
     // Starts a new project without asking (the dialog's defaults); for tests and drag and drop.
     void create_project_with_defaults(const QString& dataset_spec, const QString& project_folder);
     void open_project(const QString& folder);
+    // What `corral PATH` and a drop onto the window do: a project folder (NAME.corral, or one
+    // holding project.sqlite) is opened; another folder starts the new-project dialog for its
+    // images.
+    void open_path(const QString& path);
+    static bool is_project_folder(const QString& path);
 
 protected:
     void closeEvent(QCloseEvent* event) override;

@@ -1,0 +1,187 @@
+#include "data/folder_listing.h"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "data/image_decoding.h"
+
+namespace corral::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Candidate {
+    fs::path path;
+    bool is_link = false;
+    fs::path canonical;
+    std::uintmax_t size = 0;
+};
+
+// 64-bit FNV-1a of a file's bytes; nullopt when it cannot be read.
+std::optional<std::uint64_t> content_hash(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::uint64_t hash = 1469598103934665603ull;
+    std::array<char, 1 << 16> buffer;
+    while (in) {
+        in.read(buffer.data(), buffer.size());
+        for (std::streamsize i = 0; i < in.gcount(); ++i) {
+            hash = (hash ^ static_cast<unsigned char>(buffer[static_cast<std::size_t>(i)])) * 1099511628211ull;
+        }
+    }
+    if (in.bad()) return std::nullopt;
+    return hash;
+}
+
+// Equal hashes are confirmed byte by byte: a duplicate is only ever an exact copy.
+bool same_bytes(const fs::path& a, const fs::path& b) {
+    std::ifstream first(a, std::ios::binary), second(b, std::ios::binary);
+    if (!first || !second) return false;
+    std::array<char, 1 << 16> left, right;
+    while (first && second) {
+        first.read(left.data(), left.size());
+        second.read(right.data(), right.size());
+        if (first.gcount() != second.gcount() ||
+            !std::equal(left.begin(), left.begin() + first.gcount(), right.begin())) {
+            return false;
+        }
+    }
+    return !first.bad() && !second.bad() && first.eof() && second.eof();
+}
+
+std::string broken_link_reason(const fs::path& link) {
+    std::error_code error;
+    const fs::path target = fs::read_symlink(link, error);
+    return "broken link: its target " + (error ? std::string("cannot be read") : "'" + target.string() + "' does not exist");
+}
+
+// Of a group of files with one content, the one kept: a plain file before a link, then the
+// shortest path ("photo.jpg" before "photo (copy).jpg"), then the first in path order.
+std::size_t keeper_of(const std::vector<const Candidate*>& group) {
+    const auto better = [](const Candidate* a, const Candidate* b) {
+        if (a->is_link != b->is_link) return !a->is_link;
+        const auto a_length = a->path.native().size(), b_length = b->path.native().size();
+        if (a_length != b_length) return a_length < b_length;
+        return a->path < b->path;
+    };
+    return static_cast<std::size_t>(std::min_element(group.begin(), group.end(), better) - group.begin());
+}
+
+}  // namespace
+
+Expected<FolderListing> list_image_folder(const fs::path& root, bool keep_duplicates, const JobContext& job) {
+    FolderListing listing;
+    std::vector<Candidate> candidates;
+    std::error_code error;
+    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, error);
+    if (error) return make_error(ErrorCode::io_error, root.string() + ": " + error.message());
+    std::int64_t entries = 0;
+    for (; it != fs::recursive_directory_iterator(); it.increment(error)) {
+        if (error) {
+            listing.skipped.push_back({it->path(), error.message()});
+            error.clear();
+            continue;
+        }
+        if (++entries % 1024 == 0) {
+            if (job.stop_requested()) return cancelled_error();
+            job.report(0.0, "listing images");
+        }
+        const fs::path& path = it->path();
+        if (path.filename().string().front() == '.') continue;  // hidden files and our own temporaries
+        const bool is_link = it->is_symlink(error);
+        if (is_link) {
+            const auto target = fs::status(path, error);
+            if (!fs::exists(target)) {
+                if (has_image_extension(path)) listing.skipped.push_back({path, broken_link_reason(path)});
+                error.clear();
+                continue;
+            }
+            if (fs::is_directory(target)) {
+                listing.skipped.push_back({path, "a link to a folder: links to folders are not followed"});
+                continue;
+            }
+        }
+        if (!it->is_regular_file(error) || !has_image_extension(path)) {
+            error.clear();
+            continue;
+        }
+        candidates.push_back({path, is_link, {}, 0});
+    }
+    std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) { return a.path < b.path; });
+    listing.image_files = static_cast<std::int64_t>(candidates.size());
+
+    // What each file is: the file a link resolves to, and its size.
+    std::vector<Candidate> resolved;
+    for (auto& candidate : candidates) {
+        candidate.canonical = fs::canonical(candidate.path, error);
+        if (!error) candidate.size = fs::file_size(candidate.canonical, error);
+        if (error) {
+            listing.skipped.push_back({candidate.path, "cannot be read: " + error.message()});
+            error.clear();
+            continue;
+        }
+        resolved.push_back(std::move(candidate));
+    }
+    // Links to one file first, then identical bytes among the files left.
+    std::vector<char> duplicate(resolved.size(), 0);
+    std::map<fs::path, std::vector<const Candidate*>> by_target;
+    for (const auto& candidate : resolved) by_target[candidate.canonical].push_back(&candidate);
+    std::map<std::uintmax_t, std::vector<const Candidate*>> by_size;
+    const auto index_of = [&resolved](const Candidate* candidate) {
+        return static_cast<std::size_t>(candidate - resolved.data());
+    };
+    for (const auto& [target, group] : by_target) {
+        const std::size_t keep = keeper_of(group);
+        for (std::size_t i = 0; i < group.size(); ++i) {
+            if (i == keep) continue;
+            duplicate[index_of(group[i])] = 1;
+            listing.duplicates.push_back({group[i]->path, group[keep]->path, DuplicateFile::Kind::link});
+        }
+        by_size[group[keep]->size].push_back(group[keep]);
+    }
+    std::uintmax_t bytes_to_read = 0, bytes_read = 0;
+    for (const auto& [size, group] : by_size) {
+        if (group.size() > 1) bytes_to_read += size * group.size();
+    }
+    for (auto& [size, group] : by_size) {
+        if (group.size() < 2) continue;
+        std::sort(group.begin(), group.end(), [](const Candidate* a, const Candidate* b) { return a->path < b->path; });
+        std::map<std::uint64_t, std::vector<const Candidate*>> by_hash;
+        for (const Candidate* candidate : group) {
+            if (job.stop_requested()) return cancelled_error();
+            if (auto hash = content_hash(candidate->canonical)) by_hash[*hash].push_back(candidate);
+            bytes_read += size;
+            job.report(0.2 + 0.8 * static_cast<double>(bytes_read) / static_cast<double>(bytes_to_read),
+                       "looking for duplicate images");
+        }
+        for (const auto& [hash, same] : by_hash) {
+            const std::size_t keep = keeper_of(same);
+            for (std::size_t i = 0; i < same.size(); ++i) {
+                if (i == keep || !same_bytes(same[keep]->canonical, same[i]->canonical)) continue;
+                duplicate[index_of(same[i])] = 1;
+                listing.duplicates.push_back({same[i]->path, same[keep]->path, DuplicateFile::Kind::identical_copy});
+            }
+        }
+    }
+    for (std::size_t i = 0; i < resolved.size(); ++i) {
+        if (keep_duplicates || !duplicate[i]) listing.files.push_back(resolved[i].path);
+    }
+    // Links that repeat a copy repeat the file kept for that copy.
+    std::map<fs::path, fs::path> kept_for;
+    for (const auto& entry : listing.duplicates) {
+        if (entry.kind == DuplicateFile::Kind::identical_copy) kept_for[entry.path] = entry.same_as;
+    }
+    for (auto& entry : listing.duplicates) {
+        if (auto found = kept_for.find(entry.same_as); found != kept_for.end()) entry.same_as = found->second;
+    }
+    std::sort(listing.duplicates.begin(), listing.duplicates.end(),
+              [](const DuplicateFile& a, const DuplicateFile& b) { return a.path < b.path; });
+    job.report(1.0, "looking for duplicate images");
+    return listing;
+}
+
+}  // namespace corral::detail
