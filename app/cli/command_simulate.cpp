@@ -75,6 +75,7 @@ nlohmann::json round_json(const IdcRoundReport& report) {
             {"before", scores_json(report.change.before)},
             {"after", scores_json(report.change.after)},
             {"final_loss", report.final_loss},
+            {"pseudo_labelled", report.pseudo_labelled},
             {"timing_ms",
              {{"selection", report.selection_ms}, {"answering", report.answering_ms}, {"training", report.training_ms},
               {"adoption", report.adoption_ms}}}};
@@ -135,6 +136,7 @@ int run_simulate(Arguments& arguments) {
     auto epochs = arguments.integer_or("epochs", settings.fine_tune_epochs);
     auto frozen = arguments.integer_or("frozen-blocks", 0);
     auto learning_rate = arguments.number_or("learning-rate", 0.0);
+    auto confidence = arguments.number_or("confidence", settings.confidence_threshold);
     auto strategy = parse_strategy(arguments.text_or("strategy", "hard-rep-div"));
     auto weights = parse_weights(arguments.text_or("weights", "1,1,1"));
     auto target = parse_target(arguments.text_or("fine-tune", "automatic"));
@@ -143,15 +145,17 @@ int run_simulate(Arguments& arguments) {
         if (!*parsed) return report_failure(parsed->error());
     }
     if (!learning_rate) return report_failure(learning_rate.error());
+    if (!confidence) return report_failure(confidence.error());
     if (!strategy) return report_failure(strategy.error());
     if (!weights) return report_failure(weights.error());
     if (!target) return report_failure(target.error());
     if (*rounds < 1 || *queries < *rounds || *candidates < 1 || *clusters < 2 || *limit < 0 || *seed < 0 ||
-        *epochs < 1 || *frozen < 0 || !(*learning_rate >= 0.0 && *learning_rate <= 1.0)) {
+        *epochs < 1 || *frozen < 0 || !(*learning_rate >= 0.0 && *learning_rate <= 1.0) ||
+        !(*confidence > 0.0 && *confidence < 1.0)) {
         return report_failure(make_error(ErrorCode::invalid_argument,
                                          "--rounds, --candidates and --epochs must be positive, --queries at least "
                                          "--rounds, --clusters at least 2, --limit, --seed and --frozen-blocks not "
-                                         "negative, --learning-rate in [0, 1]"));
+                                         "negative, --learning-rate in [0, 1], --confidence in (0, 1)"));
     }
     if (auto used = arguments.check_all_used(); !used) return report_failure(used.error());
     settings.clusters = static_cast<int>(*clusters);
@@ -161,6 +165,7 @@ int run_simulate(Arguments& arguments) {
     settings.fine_tune_epochs = static_cast<int>(*epochs);
     settings.frozen_leading_blocks = static_cast<int>(*frozen);
     settings.learning_rate = *learning_rate;
+    settings.confidence_threshold = *confidence;
     settings.strategy = *strategy;
     settings.weights = *weights;
     settings.fine_tune_target = *target;

@@ -295,6 +295,7 @@ Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& f
             job.report(static_cast<double>(epoch + 1) / std::max(epochs, 1), "fine-tuning with the answers");
         }
         head->eval();
+        result.pseudo_labelled = table.labelled();
         auto prediction = predict(features);
         if (!prediction) return prediction.error();
         result.prediction = std::move(*prediction);

@@ -67,6 +67,7 @@ Expected<std::vector<IdcRoundReport>> run_idc_rounds(InteractiveSession& session
         if (!outcome) return outcome.error();
         report.training_ms = watch.elapsed_ms();
         report.final_loss = outcome->final_loss;
+        report.pseudo_labelled = outcome->pseudo_labelled;
         watch.restart();
         auto change = session.adopt_training(*outcome);
         if (!change) return change.error();

@@ -57,6 +57,7 @@ nlohmann::json to_json(const SessionSettings& settings) {
             {"fine_tune_target", target_key(settings.fine_tune_target)},
             {"learning_rate", settings.learning_rate},
             {"frozen_leading_blocks", settings.frozen_leading_blocks},
+            {"confidence_threshold", settings.confidence_threshold},
             {"seed", settings.seed}};
 }
 
@@ -78,6 +79,7 @@ SessionSettings settings_from_json(const nlohmann::json& json) {
     settings.learning_rate = json.value("learning_rate", settings.learning_rate);
     settings.frozen_leading_blocks = json.value("frozen_leading_blocks", settings.frozen_leading_blocks);
     settings.seed = json.value("seed", settings.seed);
+    settings.confidence_threshold = json.value("confidence_threshold", settings.confidence_threshold);
     return settings;
 }
 
@@ -89,6 +91,9 @@ Status check_settings(const SessionSettings& settings) {
     if (settings.fine_tune_epochs < 1) return invalid("fine-tuning needs at least one epoch");
     if (!(settings.learning_rate >= 0.0) || settings.learning_rate > 1.0) return invalid("the learning rate must lie in [0, 1]");
     if (settings.frozen_leading_blocks < 0) return invalid("the number of frozen blocks must not be negative");
+    if (!(settings.confidence_threshold > 0.0 && settings.confidence_threshold < 1.0)) {
+        return invalid("the confidence threshold must lie strictly between 0 and 1");
+    }
     if (!(settings.weights.diversity >= 0.0)) return invalid("the diversity weight must not be negative");
     return ok();
 }

@@ -60,6 +60,7 @@ FeedbackTrainerParams trainer_params(const SessionSettings& settings, int cluste
     params.epochs = settings.fine_tune_epochs;
     if (settings.learning_rate > 0.0) params.learning_rate = settings.learning_rate;
     params.seed = settings.seed;
+    params.confidence_threshold = settings.confidence_threshold;
     return params;
 }
 

@@ -122,6 +122,7 @@ Status train_network(const InteractiveSession::State& state, const ActiveCluster
     if (state.settings.learning_rate > 0.0) params.learning_rate = state.settings.learning_rate;
     params.frozen_leading_blocks = state.settings.frozen_leading_blocks;
     params.seed = state.settings.seed;
+    params.confidence_threshold = state.settings.confidence_threshold;
     model.model_folder_in_project = unique_model_folder(active.record.id);
     model.model_folder = state.project->folder() / model.model_folder_in_project;
     auto tuned = fine_tune_convnet(*active.model_folder, *state.dataset, answers, model.model_folder, params,
@@ -140,6 +141,7 @@ Status train_network(const InteractiveSession::State& state, const ActiveCluster
     outcome.assignment = std::move(tuned->prediction.assignment);
     outcome.positives = tuned->positives;
     outcome.negatives = tuned->negatives;
+    outcome.pseudo_labelled = tuned->pseudo_labelled;
     outcome.final_loss = tuned->epochs.empty() ? 0.0 : tuned->epochs.back().total;
     return ok();
 }
@@ -161,6 +163,7 @@ Status train_head(const InteractiveSession::State& state, const ActiveClustering
     outcome.assignment = std::move(result->prediction.assignment);
     outcome.positives = result->positives;
     outcome.negatives = result->negatives;
+    outcome.pseudo_labelled = result->pseudo_labelled;
     outcome.final_loss = result->epochs.empty() ? 0.0 : result->epochs.back().total;
     model.head = std::move(trainer);
     return ok();
@@ -249,6 +252,7 @@ Expected<ClusteringChange> InteractiveSession::adopt_training(const TrainingOutc
                                  {"answers_left_out", outcome.answers_left_out},
                                  {"positives", outcome.positives},
                                  {"negatives", outcome.negatives},
+                                 {"pseudo_labelled", outcome.pseudo_labelled},
                                  {"epochs", state_->settings.fine_tune_epochs},
                                  {"target", network ? "network" : "head"}};
     if (network) parameters["model"] = model.model_folder_in_project;

@@ -75,6 +75,7 @@ struct FeedbackTrainingResult {
     std::vector<EpochLosses> epochs;
     std::int64_t positives = 0;
     std::int64_t negatives = 0;
+    std::int64_t pseudo_labelled = 0;  // unanswered samples with a table label at the end
     double elapsed_ms = 0.0;
 };
 

@@ -56,6 +56,7 @@ struct IdcRoundReport {
     double training_ms = 0.0;            // fine-tuning (for the network: re-encoding too)
     double adoption_ms = 0.0;
     double final_loss = 0.0;
+    std::int64_t pseudo_labelled = 0;    // L_reg's table at the end of the fine-tune
 };
 
 // Runs the rounds from where the session stands (an open round is answered first and counts as

@@ -54,6 +54,7 @@ struct SessionSettings {
     FineTuneTarget fine_tune_target = FineTuneTarget::automatic;
     double learning_rate = 0.0;      // 0 = the target's default: 1e-4 for the network, 1e-3 for a head
     int frozen_leading_blocks = 0;   // network fine-tuning: ConvnetFineTuneParams::frozen_leading_blocks
+    double confidence_threshold = 0.99;  // tau of L_reg's pseudo-labels
     std::uint64_t seed = 0;          // selection (random strategy) and fine-tuning draws
 };
 
@@ -109,6 +110,7 @@ struct TrainingOutcome {
     std::int64_t answers_used = 0;
     std::int64_t answers_mapped = 0;     // given under another clustering, mapped to this one's clusters
     std::int64_t answers_left_out = 0;   // given under another clustering without a clear counterpart here
+    std::int64_t pseudo_labelled = 0;    // unanswered images L_reg had a pseudo-label for at the end
     double final_loss = 0.0;
     double elapsed_ms = 0.0;
     std::shared_ptr<TrainedModel> model;
