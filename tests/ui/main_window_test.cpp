@@ -3,6 +3,7 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QListView>
+#include <QPushButton>
 #include <QSettings>
 #include <QTabWidget>
 #include <QtTest/QTest>
@@ -16,6 +17,7 @@
 #include "project_view.h"
 #include "query_view.h"
 #include "session_controller.h"
+#include "training_summary_bar.h"
 #include "test_support.h"
 #include "ui_test_support.h"
 #include "welcome_view.h"
@@ -123,16 +125,32 @@ TEST_CASE("a new user goes from launch to improved clusters with the keyboard al
         testing::wait_until([] { return false; }, 500);
         testing::save_screenshot(&window, QStringLiteral("main-window-clusters"));
 
-        // Back to the initial clustering through the selector: the browser follows.
-        QComboBox* selector = window.project_view()->clustering_selector();
-        REQUIRE(selector->count() == 2);
-        const int initial = selector->findText(QStringLiteral("k-means"), Qt::MatchStartsWith);
-        REQUIRE(initial >= 0);
-        selector->setCurrentIndex(initial);
-        Q_EMIT selector->activated(initial);
+        // The summary says what the answers changed, scores before and after, and offers the
+        // previous clustering one click away.
+        TrainingSummaryBar* summary = window.project_view()->training_summary();
+        CHECK(summary->isVisible());
+        CHECK(summary->text().contains(QStringLiteral("round 1")));
+        CHECK(summary->text().contains(QStringLiteral("images changed cluster")));
+        CHECK(summary->text().contains(QStringLiteral("ACC")));
+        CHECK(summary->go_back_button()->text().contains(QStringLiteral("k-means")));
+        testing::save_screenshot(&window, QStringLiteral("training-summary"));
+        QTest::mouseClick(summary->go_back_button(), Qt::LeftButton);
         REQUIRE(testing::wait_until([&] { return !window.controller()->busy() &&
                                                  window.controller()->session()->clustering().name == "k-means"; },
                                     60000));
+        CHECK_FALSE(summary->isVisible());
         CHECK(window.project_view()->clustering_selector()->currentText().startsWith(QStringLiteral("k-means")));
+
+        // And forward again through the selector: the browser follows.
+        QComboBox* selector = window.project_view()->clustering_selector();
+        REQUIRE(selector->count() == 2);
+        const int tuned = selector->findText(QStringLiteral("round 1"), Qt::MatchStartsWith);
+        REQUIRE(tuned >= 0);
+        selector->setCurrentIndex(tuned);
+        Q_EMIT selector->activated(tuned);
+        REQUIRE(testing::wait_until([&] { return !window.controller()->busy() &&
+                                                 window.controller()->session()->clustering().name == "round 1"; },
+                                    60000));
+        CHECK(window.project_view()->clustering_selector()->currentText().startsWith(QStringLiteral("round 1")));
     }
 }
