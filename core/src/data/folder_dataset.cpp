@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "data/folder_listing.h"
 #include "data/image_decoding.h"
 #include "data/packed_dataset.h"
 
@@ -149,23 +150,10 @@ Expected<std::unique_ptr<Dataset>> open_image_folder(const fs::path& root, const
                                                      const JobContext& job) {
     std::error_code error;
     if (!fs::is_directory(root, error)) return make_error(ErrorCode::not_found, root.string() + ": no such folder");
-    std::vector<fs::path> files;
-    std::vector<SkippedFile> skipped;
-    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, error);
-    if (error) return make_error(ErrorCode::io_error, root.string() + ": " + error.message());
-    for (; it != fs::recursive_directory_iterator(); it.increment(error)) {
-        if (error) {
-            skipped.push_back({it->path(), error.message()});
-            error.clear();
-            continue;
-        }
-        if (!it->is_regular_file(error)) continue;
-        const fs::path& path = it->path();
-        if (path.filename().string().front() == '.') continue;  // hidden files and our own temporaries
-        if (has_image_extension(path)) files.push_back(path);
-        if (job.stop_requested()) return cancelled_error();
-    }
-    std::sort(files.begin(), files.end());
+    auto listing = list_image_files(root, job);
+    if (!listing) return listing.error();
+    std::vector<fs::path> files = std::move(listing->images);
+    std::vector<SkippedFile> skipped = std::move(listing->skipped);
     if (options.limit > 0 && static_cast<std::int64_t>(files.size()) > options.limit) {
         std::vector<fs::path> kept;
         const double stride = static_cast<double>(files.size()) / options.limit;
