@@ -38,6 +38,9 @@ public:
     // Starts a new project without asking (the dialog's defaults); for tests and drag and drop.
     void create_project_with_defaults(const QString& dataset_spec, const QString& project_folder);
     void open_project(const QString& folder);
+    // File → Export Clusters after the file dialog: asks links or copies (folder), and before
+    // replacing anything that exists; core refuses paths inside a project. Public for tests.
+    void export_clustering_to(const QString& format, const QString& output);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
