@@ -19,6 +19,7 @@
 #include "query_view.h"
 #include "session_controller.h"
 #include "thumbnail_cache.h"
+#include "training_summary_bar.h"
 
 namespace corral::ui {
 
@@ -83,10 +84,23 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     selector_row->addWidget(new_aspect_);
     selector_row->addSpacing(8);
     selector_row->addWidget(aspect_summary_, 1);
+    training_summary_ = new TrainingSummaryBar(this);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(selector_row);
+    layout->addWidget(training_summary_);
     layout->addWidget(tabs_);
+    connect(controller_, &SessionController::training_adopted, this,
+            [this](const ClusteringChange& change, qint64 answers_used, qint64 answers_left_out) {
+                QString previous_name;
+                if (auto* session = controller_->session()) {
+                    for (const auto& summary : session->history()) {
+                        if (summary.id == change.previous_clustering_id) previous_name = QString::fromStdString(summary.name);
+                    }
+                }
+                training_summary_->show_change(change, previous_name, answers_used, answers_left_out);
+            });
+    connect(training_summary_, &TrainingSummaryBar::go_back_requested, controller_, &SessionController::switch_clustering);
     connect(clustering_selector_, &QComboBox::activated, this, [this](int index) {
         controller_->switch_clustering(clustering_selector_->itemData(index).toLongLong());
     });

@@ -21,6 +21,7 @@ class MetricsChart;
 class QueryView;
 class SessionController;
 class ThumbnailCache;
+class TrainingSummaryBar;
 
 class ProjectView : public QWidget {
     Q_OBJECT
@@ -44,6 +45,7 @@ public:
     QPushButton* new_aspect_button() const { return new_aspect_; }
     QPushButton* rename_clustering_button() const { return rename_clustering_; }
     QLabel* aspect_summary() const { return aspect_summary_; }
+    TrainingSummaryBar* training_summary() const { return training_summary_; }
     const Dataset& dataset() const { return *dataset_; }
 
 Q_SIGNALS:
@@ -63,6 +65,7 @@ private:
     QPushButton* new_aspect_;
     QPushButton* rename_clustering_;
     QLabel* aspect_summary_;
+    TrainingSummaryBar* training_summary_;
     QueryView* query_view_;
     QPushButton* start_round_;
     QPushButton* fine_tune_;

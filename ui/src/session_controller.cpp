@@ -197,38 +197,52 @@ void SessionController::undo() {
 void SessionController::fine_tune() {
     if (!session_ || refuse_while_busy(tr("fine-tune"))) return;
     auto session = session_;
+    const bool network = session->fine_tune_target() == FineTuneTarget::network;
     active_job_ = runner_->run<TrainingOutcome>(
-        tr("Learning from your answers"), [session](const JobContext& job) { return session->train(job); }, this,
+        network ? tr("Learning from your answers (training the network)") : tr("Learning from your answers"),
+        [session](const JobContext& job) { return session->train(job); }, this,
         [this, session](Expected<TrainingOutcome> outcome) {
             active_job_ = 0;
             if (session != session_) return;
             if (!outcome) {
-                if (outcome.error().code == ErrorCode::cancelled) Q_EMIT status_message(tr("Fine-tuning cancelled."));
-                else Q_EMIT error_occurred(tr("Fine-tuning failed"), describe(outcome.error()));
+                if (outcome.error().code == ErrorCode::cancelled) {
+                    Q_EMIT status_message(tr("Fine-tuning cancelled: the clusters are as they were."));
+                } else {
+                    Q_EMIT error_occurred(tr("Fine-tuning failed"), describe(outcome.error()));
+                }
                 return;
             }
-            if (auto adopted = session_->adopt_training(*outcome); !adopted) {
-                Q_EMIT error_occurred(tr("Could not save the new clusters"), describe(adopted.error()));
+            auto change = session_->adopt_training(*outcome);
+            if (!change) {
+                Q_EMIT error_occurred(tr("Could not save the new clusters"), describe(change.error()));
                 return;
             }
             Q_EMIT status_message(tr("New clusters from %n answer(s) in %1 s.", nullptr, static_cast<int>(outcome->answers_used))
                                       .arg(outcome->elapsed_ms / 1000.0, 0, 'f', 1));
             Q_EMIT clustering_changed();
             Q_EMIT query_changed();
+            Q_EMIT training_adopted(*change, outcome->answers_used, outcome->answers_left_out);
         });
 }
 
 void SessionController::switch_clustering(qint64 clustering_id) {
     if (!session_ || clustering_id == session_->clustering().id || refuse_while_busy(tr("switch clusterings"))) return;
     auto session = session_;
-    active_job_ = runner_->run<Ok>(
+    active_job_ = runner_->run<std::shared_ptr<const PreparedClustering>>(
         tr("Switching clusterings"),
-        [session, clustering_id](const JobContext& job) -> Status { return session->switch_clustering(clustering_id, job); },
-        this, [this, session](Status switched) {
+        [session, clustering_id](const JobContext& job) { return session->prepare_switch(clustering_id, job); }, this,
+        [this, session](Expected<std::shared_ptr<const PreparedClustering>> prepared) {
             active_job_ = 0;
             if (session != session_) return;
-            if (!switched && switched.error().code != ErrorCode::cancelled) {
-                Q_EMIT error_occurred(tr("Could not switch clusterings"), describe(switched.error()));
+            if (!prepared) {
+                if (prepared.error().code != ErrorCode::cancelled) {
+                    Q_EMIT error_occurred(tr("Could not switch clusterings"), describe(prepared.error()));
+                }
+                Q_EMIT clustering_changed();  // the selector shows the clustering that stayed current
+                return;
+            }
+            if (auto adopted = session_->adopt_switch(**prepared); !adopted) {
+                Q_EMIT error_occurred(tr("Could not switch clusterings"), describe(adopted.error()));
             }
             Q_EMIT clustering_changed();
             Q_EMIT query_changed();

@@ -66,6 +66,9 @@ Q_SIGNALS:
     void query_changed();
     void status_message(const QString& message);
     void error_occurred(const QString& title, const QString& message);
+    // A fine-tune was adopted: what changed (before/after scores with ground truth, images that
+    // moved, the round that closed), the answers it learned from and those it had to leave out.
+    void training_adopted(const corral::ClusteringChange& change, qint64 answers_used, qint64 answers_left_out);
 
 private:
     void adopt_session(std::shared_ptr<InteractiveSession> session, const QString& folder);

@@ -47,22 +47,6 @@ std::string training_record(const ConvnetTrainingParams& params, const Dataset& 
         .dump();
 }
 
-// Every image decoded once, as uint8 [count, channels, side, side] on the CPU: augmentation
-// draws from it thousands of times.
-Expected<torch::Tensor> load_all_images(const Dataset& dataset, const detail::ImageGeometry& geometry,
-                                        const JobContext& job) {
-    constexpr std::int64_t chunk = 4096;
-    std::vector<torch::Tensor> parts;
-    for (std::int64_t begin = 0; begin < dataset.size(); begin += chunk) {
-        const auto count = std::min(chunk, dataset.size() - begin);
-        auto part = detail::load_image_batch(dataset, begin, count, geometry, job);
-        if (!part) return part.error();
-        parts.push_back(*part);
-        job.report(static_cast<double>(begin + count) / static_cast<double>(dataset.size()), "decoding images");
-    }
-    return torch::cat(parts, 0);
-}
-
 struct TrainingState {
     models::ConvnetClustering model{nullptr};
     detail::ConvnetCheckpointInfo info;
@@ -117,7 +101,7 @@ Expected<ConvnetTrainingReport> train_convnet(const Dataset& dataset, const Conv
         if (!geometry) return geometry.error();
         if (params.input_size > 0) geometry->side = params.input_size;
         geometry->side = std::max(geometry->side, 16);
-        auto images = load_all_images(dataset, *geometry, job.stage(0.0, 0.05));
+        auto images = detail::load_all_images(dataset, *geometry, job.stage(0.0, 0.05));
         if (!images) return images.error();
         report.load_ms = load_watch.elapsed_ms();
 

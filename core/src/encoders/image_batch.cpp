@@ -76,4 +76,17 @@ Expected<torch::Tensor> load_image_batch(const Dataset& dataset, std::int64_t be
     return batch.permute({0, 3, 1, 2}).contiguous();
 }
 
+Expected<torch::Tensor> load_all_images(const Dataset& dataset, const ImageGeometry& geometry, const JobContext& job) {
+    constexpr std::int64_t chunk = 4096;
+    std::vector<torch::Tensor> parts;
+    for (std::int64_t begin = 0; begin < dataset.size(); begin += chunk) {
+        const auto count = std::min(chunk, dataset.size() - begin);
+        auto part = load_image_batch(dataset, begin, count, geometry, job);
+        if (!part) return part.error();
+        parts.push_back(*part);
+        job.report(static_cast<double>(begin + count) / static_cast<double>(dataset.size()), "decoding images");
+    }
+    return torch::cat(parts, 0);
+}
+
 }  // namespace corral::detail

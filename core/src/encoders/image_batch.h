@@ -19,4 +19,8 @@ Expected<ImageGeometry> native_geometry(const Dataset& dataset);
 Expected<torch::Tensor> load_image_batch(const Dataset& dataset, std::int64_t begin, std::int64_t count,
                                          const ImageGeometry& geometry, const JobContext& job);
 
+// Every image of the dataset as one uint8 [count, channels, side, side] CPU tensor (decoded in
+// chunks, progress reported per chunk): for training, which draws from it thousands of times.
+Expected<torch::Tensor> load_all_images(const Dataset& dataset, const ImageGeometry& geometry, const JobContext& job);
+
 }  // namespace corral::detail

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <queue>
+#include <span>
 
 namespace corral::detail {
 namespace {
@@ -91,25 +92,41 @@ std::int64_t best_available(const GreedyProblem& problem, const std::vector<char
     return best;
 }
 
+// Folds the members of S listed in `members` into every available sample's d.
+void fold_into_diversity(const View& points, const std::vector<char>& available, std::span<const std::int64_t> members,
+                         std::vector<double>& diversity) {
+    if (members.empty()) return;
+    at::parallel_for(0, points.n, 2048, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) {
+            if (!available[static_cast<std::size_t>(i)]) continue;
+            auto& d = diversity[static_cast<std::size_t>(i)];
+            for (const auto member : members) d = std::min(d, diversity_term(points.row(i), points.row(member), points.dimension));
+        }
+    });
+}
+
+std::int64_t count_available(const std::vector<char>& available) {
+    std::int64_t count = 0;
+    for (const char a : available) count += a;
+    return count;
+}
+
 Expected<GreedyResult> incremental_greedy(const GreedyProblem& problem, int count, const JobContext& job) {
     const auto points = view_of(problem);
     std::vector<char> available(problem.eligible->begin(), problem.eligible->end());
     std::vector<double> diversity(static_cast<std::size_t>(points.n), std::numeric_limits<double>::infinity());
     GreedyResult result;
+    fold_into_diversity(points, available, problem.seeds, diversity);
+    result.evaluations += count_available(available) * static_cast<std::int64_t>(problem.seeds.size());
     for (int m = 0; m < count; ++m) {
         if (job.stop_requested()) return cancelled_error();
-        const std::int64_t best = best_available(problem, available, diversity, !result.picks.empty());
+        const bool any_in_s = !result.picks.empty() || !problem.seeds.empty();
+        const std::int64_t best = best_available(problem, available, diversity, any_in_s);
         if (best < 0) break;
         result.picks.push_back(best);
         available[static_cast<std::size_t>(best)] = 0;
-        at::parallel_for(0, points.n, 2048, [&](std::int64_t begin, std::int64_t end) {
-            for (std::int64_t i = begin; i < end; ++i) {
-                if (!available[static_cast<std::size_t>(i)]) continue;
-                auto& d = diversity[static_cast<std::size_t>(i)];
-                d = std::min(d, diversity_term(points.row(i), points.row(best), points.dimension));
-            }
-        });
-        for (const char a : available) result.evaluations += a;
+        fold_into_diversity(points, available, std::span<const std::int64_t>(&best, 1), diversity);
+        result.evaluations += count_available(available);
         job.report(static_cast<double>(m + 1) / count, "selecting samples");
     }
     return result;
@@ -119,6 +136,7 @@ Expected<GreedyResult> recompute_greedy(const GreedyProblem& problem, int count,
     const auto points = view_of(problem);
     std::vector<char> available(problem.eligible->begin(), problem.eligible->end());
     std::vector<double> diversity(static_cast<std::size_t>(points.n), 0.0);
+    std::vector<std::int64_t> members(problem.seeds.begin(), problem.seeds.end());  // S
     GreedyResult result;
     for (int m = 0; m < count; ++m) {
         if (job.stop_requested()) return cancelled_error();
@@ -126,13 +144,14 @@ Expected<GreedyResult> recompute_greedy(const GreedyProblem& problem, int count,
             for (std::int64_t i = begin; i < end; ++i) {
                 if (!available[static_cast<std::size_t>(i)]) continue;
                 double d = std::numeric_limits<double>::infinity();
-                for (const auto pick : result.picks) d = std::min(d, diversity_term(points.row(i), points.row(pick), points.dimension));
+                for (const auto member : members) d = std::min(d, diversity_term(points.row(i), points.row(member), points.dimension));
                 diversity[static_cast<std::size_t>(i)] = d;
             }
         });
-        for (const char a : available) result.evaluations += a * static_cast<std::int64_t>(result.picks.size());
-        const std::int64_t best = best_available(problem, available, diversity, !result.picks.empty());
+        result.evaluations += count_available(available) * static_cast<std::int64_t>(members.size());
+        const std::int64_t best = best_available(problem, available, diversity, !members.empty());
         if (best < 0) break;
+        members.push_back(best);
         result.picks.push_back(best);
         available[static_cast<std::size_t>(best)] = 0;
         job.report(static_cast<double>(m + 1) / count, "selecting samples");
@@ -142,13 +161,18 @@ Expected<GreedyResult> recompute_greedy(const GreedyProblem& problem, int count,
 
 Expected<GreedyResult> lazy_greedy(const GreedyProblem& problem, int count, const JobContext& job) {
     GreedyResult result;
-    const std::int64_t first = count > 0 ? first_pick(problem) : -1;
-    if (first < 0) return result;
-    result.picks.push_back(first);
+    if (count <= 0) return result;
+    std::vector<std::int64_t> members(problem.seeds.begin(), problem.seeds.end());  // S
+    if (members.empty()) {
+        const std::int64_t first = first_pick(problem);
+        if (first < 0) return result;
+        result.picks.push_back(first);
+        members.push_back(first);
+    }
     const auto points = view_of(problem);
 
-    // After the first pick every eligible sample's d is evaluated once; from then on d only falls,
-    // so a stored value is an upper bound and the heap top, once fresh, is the true maximum.
+    // Once every eligible sample's d holds all of S so far, d only falls as S grows, so a stored
+    // value is an upper bound and the heap top, once fresh, is the true maximum.
     struct Entry {
         double value;
         std::int64_t sample;
@@ -156,17 +180,16 @@ Expected<GreedyResult> lazy_greedy(const GreedyProblem& problem, int count, cons
     const auto lower_priority = [](const Entry& a, const Entry& b) {
         return a.value != b.value ? a.value < b.value : a.sample > b.sample;
     };
-    std::vector<double> diversity(static_cast<std::size_t>(points.n), 0.0);
-    std::vector<std::int64_t> evaluated_against(static_cast<std::size_t>(points.n), 1);  // picks folded into d
+    std::vector<char> pending(problem.eligible->begin(), problem.eligible->end());
+    for (const auto pick : result.picks) pending[static_cast<std::size_t>(pick)] = 0;
+    std::vector<double> diversity(static_cast<std::size_t>(points.n), std::numeric_limits<double>::infinity());
+    fold_into_diversity(points, pending, members, diversity);
+    // How many members of S each sample's d holds.
+    std::vector<std::size_t> evaluated_against(static_cast<std::size_t>(points.n), members.size());
     std::vector<Entry> entries;
-    at::parallel_for(0, points.n, 2048, [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t i = begin; i < end; ++i) {
-            diversity[static_cast<std::size_t>(i)] = diversity_term(points.row(i), points.row(first), points.dimension);
-        }
-    });
     for (std::int64_t i = 0; i < points.n; ++i) {
-        if (i == first || !is_eligible(problem, i)) continue;
-        ++result.evaluations;
+        if (!pending[static_cast<std::size_t>(i)]) continue;
+        result.evaluations += static_cast<std::int64_t>(members.size());
         entries.push_back({problem.base_value[static_cast<std::size_t>(i)] +
                                problem.diversity_weight * diversity[static_cast<std::size_t>(i)],
                            i});
@@ -177,19 +200,17 @@ Expected<GreedyResult> lazy_greedy(const GreedyProblem& problem, int count, cons
         const Entry top = heap.top();
         heap.pop();
         const auto i = static_cast<std::size_t>(top.sample);
-        const auto picked = static_cast<std::int64_t>(result.picks.size());
-        if (evaluated_against[i] == picked) {
+        if (evaluated_against[i] == members.size()) {
             result.picks.push_back(top.sample);
+            members.push_back(top.sample);
             job.report(static_cast<double>(result.picks.size()) / count, "selecting samples");
             continue;
         }
-        for (auto s = evaluated_against[i]; s < picked; ++s) {
-            diversity[i] = std::min(diversity[i], diversity_term(points.row(top.sample),
-                                                                 points.row(result.picks[static_cast<std::size_t>(s)]),
-                                                                 points.dimension));
+        for (auto s = evaluated_against[i]; s < members.size(); ++s) {
+            diversity[i] = std::min(diversity[i], diversity_term(points.row(top.sample), points.row(members[s]), points.dimension));
             ++result.evaluations;
         }
-        evaluated_against[i] = picked;
+        evaluated_against[i] = members.size();
         heap.push({problem.base_value[i] + problem.diversity_weight * diversity[i], top.sample});
     }
     return result;
@@ -210,9 +231,13 @@ Expected<GreedyResult> run_greedy(GreedyMethod method, const GreedyProblem& prob
 std::vector<double> diversity_along(const GreedyProblem& problem, const std::vector<std::int64_t>& picks) {
     const auto points = view_of(problem);
     std::vector<double> result(picks.size(), 0.0);
-    at::parallel_for(1, static_cast<std::int64_t>(picks.size()), 16, [&](std::int64_t begin, std::int64_t end) {
+    const std::int64_t first = problem.seeds.empty() ? 1 : 0;
+    at::parallel_for(first, static_cast<std::int64_t>(picks.size()), 16, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t m = begin; m < end; ++m) {
             double d = std::numeric_limits<double>::infinity();
+            for (const auto seed : problem.seeds) {
+                d = std::min(d, diversity_term(points.row(picks[static_cast<std::size_t>(m)]), points.row(seed), points.dimension));
+            }
             for (std::int64_t s = 0; s < m; ++s) {
                 d = std::min(d, diversity_term(points.row(picks[static_cast<std::size_t>(m)]),
                                                points.row(picks[static_cast<std::size_t>(s)]), points.dimension));

@@ -64,7 +64,8 @@ void ValueMiner::set_params(const ValueMinerParams& params) {
 }
 
 Expected<Selection> ValueMiner::select(const FloatMatrix& features, const FloatMatrix& centres, int count,
-                                       std::span<const std::int64_t> excluded, const JobContext& job) {
+                                       std::span<const std::int64_t> excluded,
+                                       std::span<const std::int64_t> diversity_seeds, const JobContext& job) {
     const std::int64_t n = features.rows();
     if (n == 0 || features.cols() == 0) return make_error(ErrorCode::invalid_argument, "value mining: no features");
     if (centres.rows() < 2 || centres.cols() != features.cols()) {
@@ -76,14 +77,19 @@ Expected<Selection> ValueMiner::select(const FloatMatrix& features, const FloatM
     }
     const bool uses_representativeness = params_.strategy == SelectionStrategy::hard_representative ||
                                          params_.strategy == SelectionStrategy::hard_representative_diverse;
-    if (uses_representativeness && (params_.neighbors < 1 || params_.neighbors > n)) {
+    if (uses_representativeness && params_.neighbors < 1) {
         return make_error(ErrorCode::invalid_argument, "value mining: K = " + std::to_string(params_.neighbors) +
-                                                           " neighbours for " + std::to_string(n) + " samples");
+                                                           " neighbours");
     }
+    // A collection smaller than K still has a density: every other sample is a neighbour.
+    const int neighbors = static_cast<int>(std::min<std::int64_t>(params_.neighbors, n));
     std::vector<char> eligible(static_cast<std::size_t>(n), 1);
     for (const auto index : excluded) {
         if (index < 0 || index >= n) return make_error(ErrorCode::invalid_argument, "value mining: excluded sample out of range");
         eligible[static_cast<std::size_t>(index)] = 0;
+    }
+    for (const auto index : diversity_seeds) {
+        if (index < 0 || index >= n) return make_error(ErrorCode::invalid_argument, "value mining: seed sample out of range");
     }
     try {
         torch::InferenceMode inference;
@@ -95,7 +101,7 @@ Expected<Selection> ValueMiner::select(const FloatMatrix& features, const FloatM
         if (uses_representativeness) {
             const auto key = fingerprint(features);
             if (key != cached_fingerprint_ || cached_representativeness_.size() != static_cast<std::size_t>(n)) {
-                auto computed = compute_representativeness(points, params_.neighbors, job.stage(0.0, 0.9));
+                auto computed = compute_representativeness(points, neighbors, job.stage(0.0, 0.9));
                 if (!computed) return computed.error();
                 cached_representativeness_ = std::move(*computed);
                 cached_fingerprint_ = key;
@@ -108,6 +114,9 @@ Expected<Selection> ValueMiner::select(const FloatMatrix& features, const FloatM
         detail::GreedyProblem problem;
         problem.points = normalized(points.to(torch::kCPU)).contiguous();
         problem.eligible = &eligible;
+        if (params_.strategy == SelectionStrategy::hard_representative_diverse) {
+            problem.seeds.assign(diversity_seeds.begin(), diversity_seeds.end());
+        }
         const auto& w = params_.weights;
         problem.base_value.resize(static_cast<std::size_t>(n));
         for (std::int64_t i = 0; i < n; ++i) {

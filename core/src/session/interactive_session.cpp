@@ -2,29 +2,65 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <queue>
-
 #include "corral/core/convnet.h"
-#include "corral/core/encoder.h"
 #include "corral/core/kmeans.h"
 #include "corral/core/project_data.h"
-#include "corral/core/queries.h"
 #include "session/session_state.h"
 
 namespace corral {
 namespace {
 
-constexpr const char* kSettingsKey = "session.settings";
-constexpr int kExemplarsPerCluster = 4;
+using session_detail::kSettingsKey;
 
-nlohmann::json to_json(const SessionSettings& settings) {
-    return {{"dataset_spec", settings.dataset_spec}, {"limit", settings.limit},
-            {"encoder_spec", settings.encoder_spec}, {"clusters", settings.clusters},
-            {"round_size", settings.round_size},     {"candidates", settings.candidates},
-            {"fine_tune_epochs", settings.fine_tune_epochs}};
+const char* strategy_key(SelectionStrategy strategy) {
+    switch (strategy) {
+        case SelectionStrategy::hard: return "hard";
+        case SelectionStrategy::hard_representative: return "hard-rep";
+        case SelectionStrategy::random: return "random";
+        case SelectionStrategy::hard_representative_diverse: break;
+    }
+    return "hard-rep-div";
 }
 
+SelectionStrategy strategy_from_key(const std::string& key) {
+    if (key == "hard") return SelectionStrategy::hard;
+    if (key == "hard-rep") return SelectionStrategy::hard_representative;
+    if (key == "random") return SelectionStrategy::random;
+    return SelectionStrategy::hard_representative_diverse;
+}
+
+const char* target_key(FineTuneTarget target) {
+    switch (target) {
+        case FineTuneTarget::network: return "network";
+        case FineTuneTarget::head: return "head";
+        case FineTuneTarget::automatic: break;
+    }
+    return "automatic";
+}
+
+FineTuneTarget target_from_key(const std::string& key) {
+    if (key == "network") return FineTuneTarget::network;
+    if (key == "head") return FineTuneTarget::head;
+    return FineTuneTarget::automatic;
+}
+
+nlohmann::json to_json(const SessionSettings& settings) {
+    return {{"dataset_spec", settings.dataset_spec},
+            {"limit", settings.limit},
+            {"encoder_spec", settings.encoder_spec},
+            {"clusters", settings.clusters},
+            {"round_size", settings.round_size},
+            {"candidates", settings.candidates},
+            {"fine_tune_epochs", settings.fine_tune_epochs},
+            {"strategy", strategy_key(settings.strategy)},
+            {"weights", {settings.weights.hardness, settings.weights.representativeness, settings.weights.diversity}},
+            {"fine_tune_target", target_key(settings.fine_tune_target)},
+            {"learning_rate", settings.learning_rate},
+            {"frozen_leading_blocks", settings.frozen_leading_blocks},
+            {"seed", settings.seed}};
+}
+
+// Settings written by older versions lack the later keys: they get the defaults.
 SessionSettings settings_from_json(const nlohmann::json& json) {
     SessionSettings settings;
     settings.dataset_spec = json.value("dataset_spec", settings.dataset_spec);
@@ -34,7 +70,27 @@ SessionSettings settings_from_json(const nlohmann::json& json) {
     settings.round_size = json.value("round_size", settings.round_size);
     settings.candidates = json.value("candidates", settings.candidates);
     settings.fine_tune_epochs = json.value("fine_tune_epochs", settings.fine_tune_epochs);
+    settings.strategy = strategy_from_key(json.value("strategy", std::string(strategy_key(settings.strategy))));
+    if (const auto weights = json.find("weights"); weights != json.end() && weights->is_array() && weights->size() == 3) {
+        settings.weights = {(*weights)[0].get<double>(), (*weights)[1].get<double>(), (*weights)[2].get<double>()};
+    }
+    settings.fine_tune_target = target_from_key(json.value("fine_tune_target", std::string("automatic")));
+    settings.learning_rate = json.value("learning_rate", settings.learning_rate);
+    settings.frozen_leading_blocks = json.value("frozen_leading_blocks", settings.frozen_leading_blocks);
+    settings.seed = json.value("seed", settings.seed);
     return settings;
+}
+
+Status check_settings(const SessionSettings& settings) {
+    auto invalid = [](const std::string& message) { return make_error(ErrorCode::invalid_argument, message); };
+    if (settings.clusters < 2) return invalid("at least two clusters are needed");
+    if (settings.round_size < 1) return invalid("a round needs at least one question");
+    if (settings.candidates < 1) return invalid("a question needs at least one candidate cluster");
+    if (settings.fine_tune_epochs < 1) return invalid("fine-tuning needs at least one epoch");
+    if (!(settings.learning_rate >= 0.0) || settings.learning_rate > 1.0) return invalid("the learning rate must lie in [0, 1]");
+    if (settings.frozen_leading_blocks < 0) return invalid("the number of frozen blocks must not be negative");
+    if (!(settings.weights.diversity >= 0.0)) return invalid("the diversity weight must not be negative");
+    return ok();
 }
 
 // The answers a fine-tuned clustering was learned from, as adopt_training stored them; 0 for others.
@@ -43,64 +99,6 @@ std::int64_t answers_learned_from(const ClusteringRecord& record) {
     const auto parameters = nlohmann::json::parse(record.parameters_json, nullptr, false);
     if (!parameters.is_object() || !parameters.contains("answers") || !parameters["answers"].is_number_integer()) return 0;
     return parameters["answers"].get<std::int64_t>();
-}
-
-FeedbackTrainerParams trainer_params(const SessionSettings& settings) {
-    FeedbackTrainerParams params;
-    params.clusters = settings.clusters;
-    params.epochs = settings.fine_tune_epochs;
-    return params;
-}
-
-// Mean normalised feature of each cluster (the centres IDC uses after the first round), and the
-// members nearest each centre.
-void centres_and_exemplars(const FloatMatrix& features, const std::vector<int>& assignment, int clusters,
-                           FloatMatrix& centres, std::vector<std::vector<std::int64_t>>& exemplars) {
-    centres = FloatMatrix(clusters, features.cols());
-    std::vector<std::int64_t> counts(static_cast<std::size_t>(clusters), 0);
-    for (std::int64_t i = 0; i < features.rows(); ++i) {
-        const int cluster = assignment[static_cast<std::size_t>(i)];
-        if (cluster < 0 || cluster >= clusters) continue;
-        ++counts[static_cast<std::size_t>(cluster)];
-        auto centre = centres.row(cluster);
-        auto row = features.row(i);
-        for (std::size_t d = 0; d < row.size(); ++d) centre[d] += row[d];
-    }
-    normalize_rows(centres);
-    using Entry = std::pair<float, std::int64_t>;  // similarity, item: a min-heap keeps the best few
-    std::vector<std::priority_queue<Entry, std::vector<Entry>, std::greater<>>> best(static_cast<std::size_t>(clusters));
-    for (std::int64_t i = 0; i < features.rows(); ++i) {
-        const int cluster = assignment[static_cast<std::size_t>(i)];
-        if (cluster < 0 || cluster >= clusters) continue;
-        auto row = features.row(i);
-        auto centre = centres.row(cluster);
-        float similarity = 0.0f;
-        for (std::size_t d = 0; d < row.size(); ++d) similarity += row[d] * centre[d];
-        auto& heap = best[static_cast<std::size_t>(cluster)];
-        heap.emplace(similarity, i);
-        if (heap.size() > kExemplarsPerCluster) heap.pop();
-    }
-    exemplars.assign(static_cast<std::size_t>(clusters), {});
-    for (int cluster = 0; cluster < clusters; ++cluster) {
-        auto& heap = best[static_cast<std::size_t>(cluster)];
-        auto& list = exemplars[static_cast<std::size_t>(cluster)];
-        while (!heap.empty()) {
-            list.push_back(heap.top().second);
-            heap.pop();
-        }
-        std::reverse(list.begin(), list.end());
-    }
-}
-
-// The encoder's features as stored in the project (not normalised: a convnet's cluster head reads them so).
-Expected<FloatMatrix> encoded_features(Project& project, const SessionSettings& settings, const Dataset& dataset,
-                                       std::string& encoder_id, const JobContext& job) {
-    auto encoder = create_image_encoder(settings.encoder_spec);
-    if (!encoder) return encoder.error();
-    encoder_id = (*encoder)->id();
-    auto cached = cached_features(project, **encoder, dataset, job);
-    if (!cached) return cached.error();
-    return std::move(cached->features);
 }
 
 // The pre-trained clustering model's clusters: the convnet's own cluster head when the encoder is
@@ -126,6 +124,7 @@ Expected<ClusteringRecord> initial_record(const FloatMatrix& encoded, const Floa
     KMeansParams params;
     params.clusters = settings.clusters;
     params.metric = DistanceMetric::cosine;
+    params.seed = settings.seed;
     auto kmeans = run_kmeans(normalised, params, job);
     if (!kmeans) return kmeans.error();
     record.name = "k-means";
@@ -136,12 +135,19 @@ Expected<ClusteringRecord> initial_record(const FloatMatrix& encoded, const Floa
     return record;
 }
 
-Expected<ClusteringRecord> initial_clustering(Project& project, const FloatMatrix& encoded, const FloatMatrix& normalised,
-                                              const SessionSettings& settings, const std::string& encoder_id,
+// The initial clustering of a new project, stored and made current.
+Expected<ClusteringRecord> initial_clustering(Project& project, const Dataset& dataset, const SessionSettings& settings,
                                               const JobContext& job) {
-    auto record = initial_record(encoded, normalised, settings, job);
+    auto encoder = create_image_encoder(settings.encoder_spec);
+    if (!encoder) return encoder.error();
+    auto cached = cached_features(project, **encoder, dataset, job.stage(0.0, 0.8));
+    if (!cached) return cached.error();
+    FloatMatrix normalised = cached->features;
+    normalize_rows(normalised);
+    job.report(0.8, "initial clusters");
+    auto record = initial_record(cached->features, normalised, settings, job.stage(0.8, 1.0));
     if (!record) return record.error();
-    record->encoder_id = encoder_id;
+    record->encoder_id = (*encoder)->id();
     auto id = project.save_clustering(*record);
     if (!id) return id.error();
     record->id = *id;
@@ -149,75 +155,39 @@ Expected<ClusteringRecord> initial_clustering(Project& project, const FloatMatri
     return record;
 }
 
-}  // namespace
-
-Status InteractiveSession::State::adopt_clustering(ClusteringRecord record, const JobContext& job, bool fit_head) {
-    if (static_cast<std::int64_t>(record.assignment.size()) != features.rows()) {
-        return make_error(ErrorCode::corrupt_data, "clustering '" + record.name + "' has " +
-                                                       std::to_string(record.assignment.size()) + " entries for " +
-                                                       std::to_string(features.rows()) + " images");
-    }
-    centres_and_exemplars(features, record.assignment, record.cluster_count, centres, exemplars);
-    if (fit_head && !restore_head(record.id, record.cluster_count)) {
-        auto params = trainer_params(settings);
-        params.clusters = record.cluster_count;  // clusterings of one project may differ in K
-        trainer = FeedbackTrainer(params);
-        auto fitted = trainer.fit_initial(features, record.assignment, job);
-        if (!fitted) return fitted.error();
-    }
-    if (dataset->has_ground_truth()) scores_by_clustering[record.id] = score_clustering(dataset->labels(), record.assignment);
-    clustering = std::move(record);
-    return ok();
+void restore_round(InteractiveSession::State& state, std::optional<QueryRound> round) {
+    state.round = std::move(round);
+    state.round_terms = {};
+    if (!state.round || state.round->parameters_json.empty()) return;
+    const auto terms = nlohmann::json::parse(state.round->parameters_json, nullptr, false);
+    if (terms.is_discarded() || !terms.contains("hardness")) return;
+    state.round_terms.hardness = terms["hardness"].get<std::vector<double>>();
+    state.round_terms.representativeness = terms["representativeness"].get<std::vector<double>>();
+    state.round_terms.diversity = terms["diversity"].get<std::vector<double>>();
 }
 
-bool InteractiveSession::State::restore_head(std::int64_t clustering_id, int clusters) {
-    auto runs = project->runs();
-    if (!runs) return false;
-    for (auto run = runs->rbegin(); run != runs->rend(); ++run) {
-        if (run->result_clustering_id != clustering_id) continue;
-        auto checkpoints = project->checkpoints(run->id);
-        if (!checkpoints || checkpoints->empty()) return false;
-        auto bytes = project->load_checkpoint(checkpoints->back());
-        if (!bytes) return false;
-        auto params = trainer_params(settings);
-        params.clusters = clusters;
-        FeedbackTrainer restored(params);
-        if (!restored.load_head(*bytes, features.cols())) return false;
-        trainer = std::move(restored);
-        return true;
-    }
-    return false;
-}
-
-InteractiveSession::InteractiveSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
-InteractiveSession::~InteractiveSession() = default;
-
-namespace {
-
-// Opens the dataset and features of a project whose settings are known, and brings back its
-// clustering (making the initial one when there is none) and its open round.
+// Opens the dataset of a project whose settings are known, and brings back its clustering
+// (making the initial one when there is none) and its open round.
 Expected<std::unique_ptr<InteractiveSession::State>> load_state(std::unique_ptr<Project> project,
-                                                                const SessionSettings& settings, bool registering,
-                                                                const JobContext& job) {
+                                                                const SessionSettings& settings, const JobContext& job) {
     auto state = std::make_unique<InteractiveSession::State>();
     state->settings = settings;
     state->project = std::move(project);
+    ValueMinerParams mining;
+    mining.strategy = settings.strategy;
+    mining.weights = settings.weights;
+    mining.seed = settings.seed;
+    state->miner.set_params(mining);
     DatasetOptions options;
     options.limit = settings.limit;
     auto dataset = open_dataset(settings.dataset_spec, options, job.stage(0.0, 0.1));
     if (!dataset) return dataset.error();
     state->dataset = std::shared_ptr<Dataset>(std::move(*dataset));
-    if (registering) {
-        if (auto registered = register_dataset(*state->project, settings.dataset_spec, settings.limit, *state->dataset,
-                                               job.stage(0.1, 0.2));
-            !registered) {
-            return registered.error();
-        }
+    if (auto registered = register_dataset(*state->project, settings.dataset_spec, settings.limit, *state->dataset,
+                                           job.stage(0.1, 0.2));
+        !registered) {
+        return registered.error();
     }
-    auto encoded = encoded_features(*state->project, settings, *state->dataset, state->encoder_id, job.stage(0.2, 0.6));
-    if (!encoded) return encoded.error();
-    state->features = *encoded;
-    normalize_rows(state->features);
 
     auto current_id = state->project->current_clustering_id();
     if (!current_id) return current_id.error();
@@ -227,27 +197,17 @@ Expected<std::unique_ptr<InteractiveSession::State>> load_state(std::unique_ptr<
         if (!stored) return stored.error();
         record = std::move(*stored);
     } else {
-        job.report(0.6, "initial clusters");
-        auto made = initial_clustering(*state->project, *encoded, state->features, settings, state->encoder_id,
-                                       job.stage(0.6, 0.8));
+        auto made = initial_clustering(*state->project, *state->dataset, settings, job.stage(0.2, 0.7));
         if (!made) return made.error();
         record = std::move(*made);
     }
-    job.report(0.8, "fitting the clustering head");
-    if (auto adopted = state->adopt_clustering(std::move(record), job.stage(0.8, 1.0), true); !adopted) {
-        return adopted.error();
-    }
+    job.report(0.7, "preparing the clustering");
+    auto active = state->prepare(std::move(record), nullptr, job.stage(0.7, 1.0));
+    if (!active) return active.error();
+    state->publish(std::move(*active));
     auto resume = state->project->resume_state();
     if (!resume) return resume.error();
-    state->round = resume->open_round;
-    if (state->round && !state->round->parameters_json.empty()) {
-        const auto terms = nlohmann::json::parse(state->round->parameters_json, nullptr, false);
-        if (!terms.is_discarded() && terms.contains("hardness")) {
-            state->round_terms.hardness = terms["hardness"].get<std::vector<double>>();
-            state->round_terms.representativeness = terms["representativeness"].get<std::vector<double>>();
-            state->round_terms.diversity = terms["diversity"].get<std::vector<double>>();
-        }
-    }
+    restore_round(*state, resume->open_round);
     auto answers = state->project->answers();
     if (!answers) return answers.error();
     for (const auto& answer : *answers) {
@@ -259,14 +219,36 @@ Expected<std::unique_ptr<InteractiveSession::State>> load_state(std::unique_ptr<
 
 }  // namespace
 
+std::shared_ptr<const ActiveClustering> InteractiveSession::State::snapshot() const {
+    std::lock_guard lock(active_mutex_);
+    return active_;
+}
+
+void InteractiveSession::State::publish(std::shared_ptr<const ActiveClustering> next) {
+    if (dataset->has_ground_truth()) {
+        scores_by_clustering[next->record.id] = score_clustering(dataset->labels(), next->record.assignment);
+    }
+    std::lock_guard lock(active_mutex_);
+    active_ = std::move(next);
+}
+
+void InteractiveSession::State::publish_record(ClusteringRecord record) {
+    auto next = std::make_shared<ActiveClustering>(*active_);
+    next->record = std::move(record);
+    publish(std::move(next));
+}
+
+InteractiveSession::InteractiveSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
+InteractiveSession::~InteractiveSession() = default;
+
 Expected<std::unique_ptr<InteractiveSession>> InteractiveSession::create(const std::filesystem::path& folder,
                                                                          const SessionSettings& settings,
                                                                          const JobContext& job) {
-    if (settings.clusters < 2) return make_error(ErrorCode::invalid_argument, "at least two clusters are needed");
+    if (auto valid = check_settings(settings); !valid) return valid.error();
     auto project = Project::create(folder);
     if (!project) return project.error();
     if (auto saved = (*project)->set_setting(kSettingsKey, to_json(settings).dump()); !saved) return saved.error();
-    auto state = load_state(std::move(*project), settings, true, job);
+    auto state = load_state(std::move(*project), settings, job);
     if (!state) return state.error();
     return std::unique_ptr<InteractiveSession>(new InteractiveSession(std::move(*state)));
 }
@@ -294,7 +276,7 @@ Expected<std::unique_ptr<InteractiveSession>> InteractiveSession::open(const std
         }
         if (auto saved = (*project)->set_setting(kSettingsKey, to_json(settings).dump()); !saved) return saved.error();
     }
-    auto state = load_state(std::move(*project), settings, true, job);
+    auto state = load_state(std::move(*project), settings, job);
     if (!state) return state.error();
     return std::unique_ptr<InteractiveSession>(new InteractiveSession(std::move(*state)));
 }
@@ -302,12 +284,14 @@ Expected<std::unique_ptr<InteractiveSession>> InteractiveSession::open(const std
 const SessionSettings& InteractiveSession::settings() const { return state_->settings; }
 std::shared_ptr<const Dataset> InteractiveSession::dataset() const { return state_->dataset; }
 Project& InteractiveSession::project() { return *state_->project; }
-const ClusteringRecord& InteractiveSession::clustering() const { return state_->clustering; }
+const ClusteringRecord& InteractiveSession::clustering() const { return state_->active().record; }
+std::shared_ptr<const FloatMatrix> InteractiveSession::features() const { return state_->snapshot()->features; }
 
 std::vector<std::string> InteractiveSession::cluster_names() const {
-    std::vector<std::string> names(static_cast<std::size_t>(state_->clustering.cluster_count));
+    const auto& record = state_->active().record;
+    std::vector<std::string> names(static_cast<std::size_t>(record.cluster_count));
     for (std::size_t k = 0; k < names.size(); ++k) {
-        const auto& stored = state_->clustering.cluster_names;
+        const auto& stored = record.cluster_names;
         names[k] = k < stored.size() && !stored[k].empty() ? stored[k] : "Cluster " + std::to_string(k + 1);
     }
     return names;

@@ -9,13 +9,13 @@ TsneParams map_tsne_params(std::int64_t feature_columns) {
     return params;
 }
 
-TsneParams InteractiveSession::default_map_params() const { return map_tsne_params(state_->features.cols()); }
+TsneParams InteractiveSession::default_map_params() const { return map_tsne_params(state_->active().features->cols()); }
 
 Expected<FloatMatrix> InteractiveSession::compute_map(const TsneParams& params, const JobContext& job,
                                                       const TsneLayoutCallback& on_layout) const {
-    // The features never change after the session is loaded, so a worker may read them while
-    // the owner thread answers queries.
-    auto map = run_tsne(state_->features, params, job.stage(0.0, 0.99), on_layout);
+    // A snapshot: adopting another clustering meanwhile replaces the session's features, not these.
+    const auto features = state_->snapshot()->features;
+    auto map = run_tsne(*features, params, job.stage(0.0, 0.99), on_layout);
     if (!map) return map.error();
     if (auto stored = state_->project->store_map(kTsneMapName, map->layout); !stored) return stored.error();
     job.report(1.0, "map stored");
@@ -24,7 +24,7 @@ Expected<FloatMatrix> InteractiveSession::compute_map(const TsneParams& params, 
 
 std::optional<FloatMatrix> InteractiveSession::stored_map() const {
     auto map = state_->project->load_map(kTsneMapName);
-    if (!map || map->rows() != state_->features.rows() || map->cols() != 2) return std::nullopt;
+    if (!map || map->rows() != state_->active().features->rows() || map->cols() != 2) return std::nullopt;
     return std::move(*map);
 }
 

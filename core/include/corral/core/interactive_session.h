@@ -20,6 +20,7 @@
 #include "corral/core/metrics.h"
 #include "corral/core/project_types.h"
 #include "corral/core/tsne.h"
+#include "corral/core/value_mining.h"
 
 namespace corral {
 
@@ -35,6 +36,11 @@ inline constexpr char kTsneMapName[] = "tsne";
 // 10-NN accuracy 0.80 on the features, 0.54 after PCA to 50).
 TsneParams map_tsne_params(std::int64_t feature_columns);
 
+// What the answers fine-tune (DESIGN §4): the clustering network itself when the encoder is
+// trainable (the embedded convnet: backbone and its cluster head, re-encoding every image), or a
+// head on cached features (the quick path, and the only one for frozen encoders: CLIP, pixels).
+enum class FineTuneTarget { automatic, network, head };
+
 struct SessionSettings {
     std::string dataset_spec = "fashion-mnist";
     std::int64_t limit = 0;          // DatasetOptions::limit
@@ -43,6 +49,12 @@ struct SessionSettings {
     int round_size = 50;             // queries per round (the paper asks 500 in one round)
     int candidates = 5;              // T
     int fine_tune_epochs = 100;
+    SelectionStrategy strategy = SelectionStrategy::hard_representative_diverse;
+    ValueWeights weights;
+    FineTuneTarget fine_tune_target = FineTuneTarget::automatic;
+    double learning_rate = 0.0;      // 0 = the target's default: 1e-4 for the network, 1e-3 for a head
+    int frozen_leading_blocks = 0;   // network fine-tuning: ConvnetFineTuneParams::frozen_leading_blocks
+    std::uint64_t seed = 0;          // selection (random strategy) and fine-tuning draws
 };
 
 struct SessionCandidate {
@@ -78,19 +90,51 @@ struct RoundPlan {
     std::int64_t clustering_id = 0;
     std::vector<RoundSample> samples;
     std::vector<double> hardness, representativeness, diversity;  // per sample of the plan
+    std::int64_t diversity_seeds = 0;  // samples answered in earlier rounds that seeded the diversity set S
     double elapsed_ms = 0.0;
 };
 
-// A fine-tuned clustering computed off the owner thread; adopt_training stores it.
+// The tuned model of a TrainingOutcome (a head, or a network with its re-encoded features),
+// owned by the outcome; opaque outside core. A network that is never adopted is deleted with it.
+struct TrainedModel;
+
+// A fine-tuned clustering computed off the owner thread from a copy of the model; the session's
+// model and clustering are untouched until adopt_training stores it.
 struct TrainingOutcome {
     std::int64_t from_clustering_id = 0;
+    FineTuneTarget target = FineTuneTarget::head;  // what was trained: network or head
     std::vector<int> assignment;
     std::int64_t positives = 0;
     std::int64_t negatives = 0;
     std::int64_t answers_used = 0;
+    std::int64_t answers_mapped = 0;     // given under another clustering, mapped to this one's clusters
+    std::int64_t answers_left_out = 0;   // given under another clustering without a clear counterpart here
     double final_loss = 0.0;
     double elapsed_ms = 0.0;
+    std::shared_ptr<TrainedModel> model;
 };
+
+// What adopting a fine-tuned clustering changed, for a before/after summary.
+struct ClusteringChange {
+    std::int64_t previous_clustering_id = 0;  // one switch_clustering away
+    std::int64_t clustering_id = 0;
+    std::string clustering_name;
+    std::int64_t images = 0;
+    std::int64_t images_changed = 0;          // images whose cluster differs from the previous clustering
+    std::optional<ClusteringScores> before;   // with ground truth
+    std::optional<ClusteringScores> after;
+    bool got_worse = false;                   // ground truth: ACC or NMI fell by more than 0.005
+    bool round_was_open = false;              // the round open at adoption closed (its questions named old clusters)
+    std::int64_t round_questions = 0;
+    std::int64_t round_answered = 0;
+};
+
+// A clustering made current off the owner thread (its features, centres and head ready);
+// adopt_switch makes it the session's. Opaque outside core.
+struct PreparedClustering;
+
+// What the IDC loop should do next for this session (the one loop of the app and the simulated user).
+enum class SessionStep { plan_round, answer_query, train };
 
 class InteractiveSession {
 public:
@@ -116,7 +160,11 @@ public:
     std::vector<ClusteringSummary> history() const;
     std::int64_t active_answer_count() const;
 
-    // --- query rounds
+    // --- the IDC loop: plan_round/adopt_round, answer until the round is finished, train/adopt_training
+    SessionStep next_step() const;
+
+    // --- query rounds. Samples answered before (any round) are never asked again and seed the
+    // diversity set S, so each round builds on the earlier ones.
     Expected<RoundPlan> plan_round(int queries, const JobContext& job) const;
     Status adopt_round(const RoundPlan& plan);
     // The query to show now, or nullopt when no round is open or the open round is finished.
@@ -132,20 +180,34 @@ public:
     Status rename_cluster(int cluster, const std::string& name);
 
     // --- several clusterings of one collection (k-means, IDC rounds, Multi-Sub aspects)
-    // Makes a stored clustering current: the open round closes (its candidates belong to the
-    // old clustering) and the head is refitted to it. Heavy: run as a job.
+    // Makes a stored clustering current: its features (the encoder or tuned model it was made
+    // with), centres and head are prepared off the owner thread (prepare_switch, heavy: a job),
+    // then adopt_switch closes the open round (its candidates belong to the old clustering) and
+    // makes it current. switch_clustering does both on the calling thread.
+    Expected<std::shared_ptr<const PreparedClustering>> prepare_switch(std::int64_t clustering_id,
+                                                                       const JobContext& job) const;
+    Status adopt_switch(const PreparedClustering& prepared);
     Status switch_clustering(std::int64_t clustering_id, const JobContext& job);
     // Stores a clustering made elsewhere (a Multi-Sub run, say) under its name; returns its id.
     Expected<std::int64_t> add_clustering(ClusteringRecord record);
     // Renames a stored clustering (the current one too); fails as Project::rename_clustering.
     Status rename_clustering(std::int64_t clustering_id, const std::string& name);
     std::vector<ClusteringSummary> clusterings() const { return history(); }
-    // The session's L2-normalised features, one row per image (for maps and other views).
-    const FloatMatrix& features() const;
+    // The current clustering's L2-normalised features, one row per image (for maps and other
+    // views). A job keeps the snapshot it started with: adopting another clustering replaces the
+    // session's pointer, never the matrix a job reads.
+    std::shared_ptr<const FloatMatrix> features() const;
 
-    // --- fine-tuning with every active answer; the result becomes the current clustering
-    Expected<TrainingOutcome> train(const JobContext& job);
-    Status adopt_training(const TrainingOutcome& outcome);
+    // --- fine-tuning with every active answer (answers given under other clusterings are mapped
+    // to this one's clusters or left out). Pure: trains a copy of the model (the network or the
+    // head, settings.fine_tune_target) and returns it; cancelled or failed, nothing changed.
+    Expected<TrainingOutcome> train(const JobContext& job) const;
+    // Stores the outcome's model and clustering and makes it current (the previous clustering
+    // stays stored, one switch_clustering away); the open round closes. Owner thread.
+    Expected<ClusteringChange> adopt_training(const TrainingOutcome& outcome);
+    // What train() would use: network when the current features come from a trainable convnet
+    // and the settings allow it, else head.
+    FineTuneTarget fine_tune_target() const;
 
     // --- the 2-D map: t-SNE of the session's features, stored in the project as kTsneMapName.
     // Callable from a worker thread; `on_layout` receives intermediate layouts (see tsne.h) when

@@ -63,11 +63,14 @@ public:
     explicit ValueMiner(ValueMinerParams params = {});
 
     // Picks `count` samples of `features` (N x D) given the current cluster centres (C x D, C >= 2),
-    // never one listed in `excluded` (already answered). Representativeness depends only on the
-    // features, so it is kept and reused while the same features are passed again.
-    // Fails with invalid_argument on mismatched shapes or a negative diversity weight.
+    // never one listed in `excluded` (already answered). `diversity_seeds` start the diversity set
+    // S (the samples of earlier rounds), so the picks keep away from them too. Representativeness
+    // depends only on the features, so it is kept and reused while the same features are passed
+    // again. K is capped at N - 1 neighbours besides the point itself on tiny collections.
+    // Fails with invalid_argument on mismatched shapes, indices out of range or a negative diversity weight.
     Expected<Selection> select(const FloatMatrix& features, const FloatMatrix& centres, int count,
-                               std::span<const std::int64_t> excluded = {}, const JobContext& job = {});
+                               std::span<const std::int64_t> excluded = {},
+                               std::span<const std::int64_t> diversity_seeds = {}, const JobContext& job = {});
 
     const ValueMinerParams& params() const { return params_; }
     // New weights, strategy or greedy method; the kept representativeness stays valid unless K changes.
