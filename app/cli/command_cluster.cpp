@@ -21,10 +21,10 @@ int run_cluster(Arguments& arguments) {
     std::string data_spec = arguments.text_or("data", "fashion-mnist");
     const auto duplicates = arguments.text("duplicates");
     const std::string encoder_spec = arguments.text_or("encoder", "pixels");
-    auto clusters = arguments.integer_or("clusters", 10);
-    auto restarts = arguments.integer_or("restarts", 3);
-    auto seed = arguments.integer_or("seed", 0);
-    auto limit = arguments.integer_or("limit", 0);
+    auto clusters = arguments.integer_in("clusters", 10, 1, 100000);
+    auto restarts = arguments.integer_in("restarts", 3, 1, 1000);
+    auto seed = arguments.integer_in("seed", 0, 0);
+    auto limit = arguments.integer_in("limit", 0, 0);
     const std::string metric = arguments.text_or("metric", "euclidean");
     const bool as_json = arguments.flag("json");
     const auto project_path = arguments.text("project");
@@ -48,11 +48,11 @@ int run_cluster(Arguments& arguments) {
     if (!dataset) return report_failure(dataset.error());
     auto encoder = create_image_encoder(encoder_spec);
     if (!encoder) return report_failure(encoder.error());
-    std::unique_ptr<Project> project;
-    if (project_path) {
-        auto opened = Project::open_or_create(*project_path);
-        if (!opened) return report_failure(opened.error());
-        project = std::move(*opened);
+    auto opened = open_command_project(project_path);
+    if (!opened) return report_failure(opened.error());
+    std::unique_ptr<Project> project = std::move(opened->project);
+    NewProjectCleanup cleanup(project, opened->created);
+    if (project) {
         if (auto registered = register_dataset(*project, data_spec, *limit, **dataset, progress.job()); !registered) {
             return report_failure(registered.error());
         }
@@ -92,6 +92,7 @@ int run_cluster(Arguments& arguments) {
             {0, saved_as, "kmeans", parameters.dump(), (*encoder)->id(), params.clusters, result->assignment, {}, ""});
         if (!saved) return report_failure(saved.error());
         if (auto current = project->set_current_clustering(*saved); !current) return report_failure(current.error());
+        cleanup.keep();
     }
 
     nlohmann::json output = {
@@ -112,7 +113,7 @@ int run_cluster(Arguments& arguments) {
         output["metrics"] = {{"nmi", scores.nmi}, {"acc", scores.acc}, {"ari", scores.ari}, {"ri", scores.ri}};
     }
     if (as_json) {
-        std::cout << output.dump(2) << "\n";
+        std::cout << json_output(output) << "\n";
     } else {
         std::printf("%s: %lld images, encoder %s (%lld dims), k-means with %d clusters\n",
                     (*dataset)->description().c_str(), static_cast<long long>((*dataset)->size()),

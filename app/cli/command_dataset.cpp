@@ -7,6 +7,10 @@
 
 namespace corral::cli {
 
+std::string json_output(const nlohmann::json& value) {
+    return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 Expected<std::unique_ptr<Dataset>> open_command_dataset(const std::string& spec, long long limit, const JobContext& job) {
     DatasetOptions options;
     options.limit = limit;
@@ -64,9 +68,20 @@ Expected<ProjectDefaults> project_defaults(const Project& project) {
     return defaults;
 }
 
+NewProjectCleanup::~NewProjectCleanup() {
+    if (!created_ || !project_) return;
+    const std::filesystem::path folder = project_->folder();
+    project_.reset();  // closes the database and releases the lock first
+    std::error_code ignored;
+    std::filesystem::remove_all(folder, ignored);
+    std::cerr << "corral-cli: removed the new project " << folder.string() << " again, since the command failed\n";
+}
+
 Expected<CommandProject> open_command_project(const std::optional<std::string>& path) {
     CommandProject opened;
     if (!path) return opened;
+    std::error_code error;
+    opened.created = !std::filesystem::exists(*path, error);
     auto project = Project::open_or_create(*path);
     if (!project) return project.error();
     opened.project = std::move(*project);

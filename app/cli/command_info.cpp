@@ -1,5 +1,7 @@
 // corral-cli info: summarise a project (dataset, cached embeddings, clusterings, where the
-// user stopped, answers, runs) and check its images and database.
+// user stopped, answers, runs) and check its images and database; with --verify also every
+// image's contents and every stored file (embeddings, maps, checkpoints) against its checksum.
+// The project is only read (also an archived, read-only one).
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -9,6 +11,13 @@
 #include "corral/core/project.h"
 
 namespace corral::cli {
+namespace {
+
+bool round_complete(const QueryRound& round) {
+    return round.position >= static_cast<std::int64_t>(round.samples.size());
+}
+
+}  // namespace
 
 int run_info(Arguments& arguments) {
     const auto project_path = arguments.text("project");
@@ -16,7 +25,7 @@ int run_info(Arguments& arguments) {
     const bool deep = arguments.flag("verify");
     if (auto used = arguments.check_all_used(); !used) return report_failure(used.error());
     if (!project_path) return report_failure(make_error(ErrorCode::invalid_argument, "info needs --project PATH"));
-    auto project = Project::open(*project_path);
+    auto project = Project::open_read_only(*project_path);
     if (!project) return report_failure(project.error());
     Project& p = **project;
 
@@ -27,10 +36,11 @@ int run_info(Arguments& arguments) {
     auto answers = p.answers(true);
     auto runs = p.runs();
     auto problems = p.verify_images(deep);
+    auto file_problems = deep ? p.verify_files() : Expected<std::vector<StoredFileProblem>>(std::vector<StoredFileProblem>{});
     for (const Error* error : {dataset ? nullptr : &dataset.error(), encoders ? nullptr : &encoders.error(),
                                clusterings ? nullptr : &clusterings.error(), resume ? nullptr : &resume.error(),
                                answers ? nullptr : &answers.error(), runs ? nullptr : &runs.error(),
-                               problems ? nullptr : &problems.error()}) {
+                               problems ? nullptr : &problems.error(), file_problems ? nullptr : &file_problems.error()}) {
         if (error) return report_failure(*error);
     }
     nlohmann::json info = {{"project", p.folder().string()}, {"schema_version", p.schema_version()}};
@@ -53,14 +63,21 @@ int run_info(Arguments& arguments) {
     info["answers"] = {{"active", resume->active_answers}, {"undone", undone}};
     if (resume->open_round) {
         info["open_round"] = {{"id", resume->open_round->id}, {"position", resume->open_round->position},
-                              {"samples", resume->open_round->samples.size()}};
+                              {"samples", resume->open_round->samples.size()},
+                              {"complete", round_complete(*resume->open_round)}};
     }
     info["runs"] = runs->size();
     info["image_problems"] = problems->size();
+    if (deep) {
+        info["file_problems"] = nlohmann::json::array();
+        for (const auto& problem : *file_problems) {
+            info["file_problems"].push_back({{"file", problem.file}, {"kind", problem.kind}, {"reason", problem.reason}});
+        }
+    }
     const auto integrity = p.check_integrity();
     info["integrity"] = integrity ? "ok" : integrity.error().message;
     if (as_json) {
-        std::cout << info.dump(2) << "\n";
+        std::cout << json_output(info) << "\n";
     } else {
         std::printf("project %s (schema %d)\n", p.folder().c_str(), p.schema_version());
         if (*dataset) {
@@ -75,15 +92,24 @@ int run_info(Arguments& arguments) {
                         clustering.name.c_str(), clustering.method.c_str(), clustering.cluster_count);
         }
         if (resume->open_round) {
-            std::printf("round     %lld open, next query %lld of %zu\n", static_cast<long long>(resume->open_round->id),
-                        static_cast<long long>(resume->open_round->position) + 1, resume->open_round->samples.size());
+            const auto& round = *resume->open_round;
+            if (round_complete(round)) {
+                std::printf("round     %lld open, every query answered (%zu of %zu)\n", static_cast<long long>(round.id),
+                            round.samples.size(), round.samples.size());
+            } else {
+                std::printf("round     %lld open, next query %lld of %zu\n", static_cast<long long>(round.id),
+                            static_cast<long long>(round.position) + 1, round.samples.size());
+            }
         }
         std::printf("answers   %lld active, %lld undone; %zu fine-tune runs\n",
                     static_cast<long long>(resume->active_answers), static_cast<long long>(undone), runs->size());
         for (const auto& problem : *problems) std::printf("image     %s: %s\n", problem.file.c_str(), problem.reason.c_str());
+        for (const auto& problem : *file_problems) {
+            std::printf("%-9s %s: %s\n", problem.kind.c_str(), problem.file.c_str(), problem.reason.c_str());
+        }
         std::printf("database  %s\n", integrity ? "ok" : integrity.error().message.c_str());
     }
-    return integrity && problems->empty() ? 0 : 1;
+    return integrity && problems->empty() && file_problems->empty() ? 0 : 1;
 }
 
 }  // namespace corral::cli

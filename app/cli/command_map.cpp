@@ -17,6 +17,7 @@
 #include "corral/core/interactive_session.h"
 #include "corral/core/project.h"
 #include "corral/core/project_data.h"
+#include "corral/core/project_export.h"
 #include "corral/core/tsne.h"
 
 namespace corral::cli {
@@ -27,14 +28,23 @@ namespace {
 Status write_map_csv(const std::filesystem::path& path, const Dataset& dataset, const FloatMatrix& layout,
                      const std::vector<int>& clusters) {
     const auto partial = std::filesystem::path(path.string() + ".partial");
+    // Errors name what the user asked for, not our temporary file.
+    const auto folder = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+    std::error_code error;
+    if (!std::filesystem::is_directory(folder, error)) {
+        return make_error(ErrorCode::not_found, path.string() + ": cannot be written, the folder " + folder.string() +
+                                                    " does not exist");
+    }
     {
         std::ofstream out(partial);
-        if (!out) return make_error(ErrorCode::io_error, "cannot write " + partial.string());
+        if (!out) return make_error(ErrorCode::io_error, "cannot write " + path.string() + " (in " + folder.string() + ")");
         const bool with_class = dataset.has_ground_truth();
         const bool with_cluster = !clusters.empty();
         out << "index,item,x,y" << (with_class ? ",class" : "") << (with_cluster ? ",cluster\n" : "\n");
         for (std::int64_t i = 0; i < layout.rows(); ++i) {
-            out << i << ",\"" << dataset.item_name(i) << "\"," << layout(i, 0) << "," << layout(i, 1);
+            std::string item = dataset.item_name(i);
+            for (std::size_t at = 0; (at = item.find('"', at)) != std::string::npos; at += 2) item.insert(at, 1, '"');
+            out << i << ",\"" << item << "\"," << layout(i, 0) << "," << layout(i, 1);
             if (with_class) {
                 const int label = dataset.labels()[static_cast<std::size_t>(i)];
                 out << "," << (label >= 0 ? dataset.class_names()[static_cast<std::size_t>(label)] : "");
@@ -42,9 +52,12 @@ Status write_map_csv(const std::filesystem::path& path, const Dataset& dataset, 
             if (with_cluster) out << "," << clusters[static_cast<std::size_t>(i)];
             out << "\n";
         }
-        if (!out.flush()) return make_error(ErrorCode::io_error, "cannot write " + partial.string());
+        if (!out.flush()) {
+            out.close();
+            std::filesystem::remove(partial, error);
+            return make_error(ErrorCode::io_error, "cannot write " + path.string() + " (the disk may be full)");
+        }
     }
-    std::error_code error;
     std::filesystem::rename(partial, path, error);
     if (error) return make_error(ErrorCode::io_error, "cannot rename to " + path.string() + ": " + error.message());
     return ok();
@@ -68,24 +81,28 @@ int run_map(Arguments& arguments) {
     const auto encoder_argument = arguments.text("encoder");
     const auto project_path = arguments.text("project");
     const auto out_path = arguments.text("out");
-    auto perplexity = arguments.number_or("perplexity", 30.0);
-    auto iterations = arguments.integer_or("iterations", 750);
-    auto seed = arguments.integer_or("seed", 0);
-    auto limit_argument = arguments.integer_or("limit", -1);  // -1: not given
+    auto perplexity = arguments.number_in("perplexity", 30.0, 1.0, 10000.0);
+    auto iterations = arguments.integer_in("iterations", 750, 1, 100000);
+    auto seed = arguments.integer_in("seed", 0, 0);
+    auto limit_argument = arguments.integer_in("limit", -1, 0);  // -1: not given
     const bool as_json = arguments.flag("json");
     if (!perplexity) return report_failure(perplexity.error());
     for (const auto* parsed : {&iterations, &seed}) {
         if (!*parsed) return report_failure(parsed->error());
     }
     if (!limit_argument) return report_failure(limit_argument.error());
+    const bool force = arguments.flag("force");
     if (!out_path) return report_failure(make_error(ErrorCode::invalid_argument, "map needs --out FILE.csv"));
     if (auto used = arguments.check_all_used(); !used) return report_failure(used.error());
+    // Checked before the (long) t-SNE run, and again by nothing later: the CSV is written by rename.
+    if (auto allowed = check_output_target(*out_path, false, force); !allowed) return report_failure(allowed.error());
 
     ConsoleProgress progress(!as_json);
     Stopwatch total;
     auto opened = open_command_project(project_path);
     if (!opened) return report_failure(opened.error());
     std::unique_ptr<Project> project = std::move(opened->project);
+    NewProjectCleanup cleanup(project, opened->created);
     const ProjectDefaults defaults = opened->defaults;
     const std::string data_spec = data_argument.value_or(defaults.data_spec);
     const long long limit = *limit_argument >= 0 ? *limit_argument : (data_argument ? 0 : defaults.limit);
@@ -123,6 +140,7 @@ int run_map(Arguments& arguments) {
     std::vector<int> clusters;
     if (project) {
         if (auto stored = project->store_map(kTsneMapName, map->layout); !stored) return report_failure(stored.error());
+        cleanup.keep();
         auto current = current_clusters(*project, (*dataset)->size());
         if (!current) return report_failure(current.error());
         clusters = std::move(*current);
@@ -154,7 +172,7 @@ int run_map(Arguments& arguments) {
     };
     if (project) output["project"] = {{"path", project->folder().string()}, {"map", kTsneMapName}};
     if (as_json) {
-        std::cout << output.dump(2) << "\n";
+        std::cout << json_output(output) << "\n";
     } else {
         std::printf("%s: %lld images, encoder %s (%lld dims) -> %s\n", (*dataset)->description().c_str(),
                     static_cast<long long>((*dataset)->size()), (*encoder)->id().c_str(),

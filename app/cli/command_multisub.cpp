@@ -70,13 +70,13 @@ int run_multisub(Arguments& arguments) {
     const std::string labels_text = arguments.text_or("labels", "");
     const auto project_path = arguments.text("project");
     const auto clustering_name = arguments.text("name");
-    auto clusters = arguments.integer_or("clusters", 10);
-    auto limit = arguments.integer_or("limit", -1);
-    auto seed = arguments.integer_or("seed", 0);
-    auto alternations = arguments.integer_or("alternations", MultiSubParams{}.alternations);
-    auto phase_one = arguments.integer_or("phase-one-epochs", MultiSubParams{}.phase_one_epochs);
-    auto phase_two = arguments.integer_or("phase-two-epochs", MultiSubParams{}.phase_two_epochs);
-    auto latent_learning_rate = arguments.number_or("latent-lr", MultiSubParams{}.latent_learning_rate);
+    auto clusters = arguments.integer_in("clusters", 10, 2, 10000);
+    auto limit = arguments.integer_in("limit", -1, 0);  // -1: not given
+    auto seed = arguments.integer_in("seed", 0, 0);
+    auto alternations = arguments.integer_in("alternations", MultiSubParams{}.alternations, 1, 1000);
+    auto phase_one = arguments.integer_in("phase-one-epochs", MultiSubParams{}.phase_one_epochs, 0, 100000);
+    auto phase_two = arguments.integer_in("phase-two-epochs", MultiSubParams{}.phase_two_epochs, 0, 100000);
+    auto latent_learning_rate = arguments.number_in("latent-lr", MultiSubParams{}.latent_learning_rate, 0.0, 1000.0, true);
     const bool as_json = arguments.flag("json");
     for (const auto* parsed : {&clusters, &limit, &seed, &alternations, &phase_one, &phase_two}) {
         if (!*parsed) return report_failure(parsed->error());
@@ -86,6 +86,7 @@ int run_multisub(Arguments& arguments) {
     auto opened = open_command_project(project_path);
     if (!opened) return report_failure(opened.error());
     std::unique_ptr<Project> project = std::move(opened->project);
+    NewProjectCleanup cleanup(project, opened->created);
     const ProjectDefaults defaults = opened->defaults;
     const std::string data_spec = data_argument.value_or(defaults.data_spec);
     const std::string encoder_spec = encoder_argument.value_or(defaults.encoder_spec);
@@ -149,6 +150,7 @@ int run_multisub(Arguments& arguments) {
                                                   (*encoder)->id(), params.clusters, result->assignment, names, ""});
         if (!saved) return report_failure(saved.error());
         if (auto current = project->set_current_clustering(*saved); !current) return report_failure(current.error());
+        cleanup.keep();
     }
 
     nlohmann::json output = {{"dataset", (*dataset)->description()},
@@ -171,7 +173,7 @@ int run_multisub(Arguments& arguments) {
     }
     if (project_path) output["project"] = {{"path", *project_path}, {"clustering", saved_as}};
     if (as_json) {
-        std::cout << output.dump(2) << "\n";
+        std::cout << json_output(output) << "\n";
         return 0;
     }
     std::printf("%s: Multi-Sub by %s into %d clusters (%.1f s)\n", (*dataset)->description().c_str(), aspect.c_str(),

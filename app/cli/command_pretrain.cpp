@@ -2,6 +2,7 @@
 // its cluster head groups the dataset (NMI/ACC/ARI/RI when there is ground truth).
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -21,11 +22,13 @@ Expected<std::vector<int>> parse_widths(const std::string& text) {
     std::stringstream stream(text);
     std::string item;
     while (std::getline(stream, item, ',')) {
-        try {
-            widths.push_back(std::stoi(item));
-        } catch (const std::exception&) {
-            return make_error(ErrorCode::invalid_argument, "--widths is a comma-separated list of channel counts");
+        int width = 0;
+        const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), width);
+        if (error != std::errc() || end != item.data() + item.size() || width < 1 || width > 4096) {
+            return make_error(ErrorCode::invalid_argument,
+                              "--widths is a comma-separated list of channel counts from 1 to 4096, not '" + text + "'");
         }
+        widths.push_back(width);
     }
     return widths;
 }
@@ -36,14 +39,14 @@ int run_pretrain(Arguments& arguments) {
     ConvnetTrainingParams params;
     const std::string data_spec = arguments.text_or("data", "fashion-mnist");
     const auto out = arguments.text("out");
-    auto clusters = arguments.integer_or("clusters", params.clusters);
-    auto epochs = arguments.integer_or("epochs", params.epochs);
-    auto per_epoch = arguments.integer_or("images-per-epoch", params.images_per_epoch);
-    auto batch = arguments.integer_or("batch", params.batch_size);
-    auto size = arguments.integer_or("size", params.input_size);
-    auto seed = arguments.integer_or("seed", 0);
-    auto limit = arguments.integer_or("limit", 0);
-    auto rate = arguments.number_or("lr", params.learning_rate);
+    auto clusters = arguments.integer_in("clusters", params.clusters, 2, 10000);
+    auto epochs = arguments.integer_in("epochs", params.epochs, 1, 100000);
+    auto per_epoch = arguments.integer_in("images-per-epoch", params.images_per_epoch, 0);
+    auto batch = arguments.integer_in("batch", params.batch_size, 2, 65536);
+    auto size = arguments.integer_in("size", params.input_size, 0, 128);
+    auto seed = arguments.integer_in("seed", 0, 0);
+    auto limit = arguments.integer_in("limit", 0, 0);
+    auto rate = arguments.number_in("lr", params.learning_rate, 0.0, 10.0, true);
     const auto widths_text = arguments.text("widths");
     const bool restart = arguments.flag("restart");
     const bool as_json = arguments.flag("json");
@@ -106,7 +109,7 @@ int run_pretrain(Arguments& arguments) {
         output["metrics"] = {{"nmi", scores.nmi}, {"acc", scores.acc}, {"ari", scores.ari}, {"ri", scores.ri}};
     }
     if (as_json) {
-        std::cout << output.dump(2) << "\n";
+        std::cout << json_output(output) << "\n";
         return 0;
     }
     std::printf("%s: convnet with %d clusters in %s, %d epochs (resumed from %d)\n", (*dataset)->description().c_str(),

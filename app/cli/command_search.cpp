@@ -18,8 +18,8 @@ int run_search(Arguments& arguments) {
     const auto data_spec = arguments.text("data");
     const std::string encoder_spec = arguments.text_or("encoder", "");
     const auto query = arguments.text("text");
-    auto top = arguments.integer_or("top", 10);
-    auto limit = arguments.integer_or("limit", 0);
+    auto top = arguments.integer_in("top", 10, 1, 100000);
+    auto limit = arguments.integer_in("limit", 0, 0);
     const bool as_json = arguments.flag("json");
     for (const auto* parsed : {&top, &limit}) {
         if (!*parsed) return report_failure(parsed->error());
@@ -29,7 +29,6 @@ int run_search(Arguments& arguments) {
                                          "usage: corral-cli search --data SPEC --encoder clip:MODEL_DIR --text \"a red fruit\" "
                                          "[--top 10] [--limit N] [--json]"));
     }
-    if (*top <= 0) return report_failure(make_error(ErrorCode::invalid_argument, "--top must be positive"));
     if (auto used = arguments.check_all_used(); !used) return report_failure(used.error());
 
     ConsoleProgress progress(!as_json);
@@ -83,7 +82,7 @@ int run_search(Arguments& arguments) {
                                  {"text_encoder", (*text_encoder)->id()},
                                  {"results", results},
                                  {"timing_ms", {{"encode", encode_ms}, {"total", total.elapsed_ms()}}}};
-        std::cout << output.dump(2) << "\n";
+        std::cout << json_output(output) << "\n";
     } else {
         std::printf("\"%s\" in %s (%s)\n", query->c_str(), (*dataset)->description().c_str(), (*image_encoder)->id().c_str());
         for (const auto& result : results) {

@@ -13,6 +13,7 @@ std::string_view to_string(ErrorCode code) {
         case ErrorCode::busy: return "busy";
         case ErrorCode::disk_full: return "disk full";
         case ErrorCode::cancelled: return "cancelled";
+        case ErrorCode::out_of_memory: return "out of memory";
         case ErrorCode::internal: return "internal error";
     }
     return "unknown error";

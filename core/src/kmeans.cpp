@@ -8,6 +8,7 @@
 #include <numeric>
 #include <random>
 
+#include "guard.h"
 #include "tensor_bridge.h"
 
 namespace corral {
@@ -93,9 +94,7 @@ torch::Tensor update_centres(const torch::Tensor& points, const Assignment& assi
     return centres;
 }
 
-}  // namespace
-
-Expected<KMeansResult> run_kmeans(const FloatMatrix& matrix, const KMeansParams& params, const JobContext& job) {
+Expected<KMeansResult> kmeans(const FloatMatrix& matrix, const KMeansParams& params, const JobContext& job) {
     if (params.clusters < 1) return make_error(ErrorCode::invalid_argument, "k-means needs at least one cluster");
     if (matrix.rows() < params.clusters) {
         return make_error(ErrorCode::invalid_argument, "k-means: " + std::to_string(matrix.rows()) +
@@ -146,6 +145,12 @@ Expected<KMeansResult> run_kmeans(const FloatMatrix& matrix, const KMeansParams&
     }
     job.report(1.0, "k-means done");
     return best;
+}
+
+}  // namespace
+
+Expected<KMeansResult> run_kmeans(const FloatMatrix& matrix, const KMeansParams& params, const JobContext& job) {
+    return detail::guarded("k-means", [&] { return kmeans(matrix, params, job); });
 }
 
 }  // namespace corral

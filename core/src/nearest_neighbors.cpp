@@ -1,5 +1,6 @@
 #include "corral/core/nearest_neighbors.h"
 
+#include "guard.h"
 #include "knn.h"
 #include "tensor_bridge.h"
 
@@ -7,7 +8,7 @@ namespace corral {
 
 Expected<NearestNeighbors> find_nearest_neighbors(const FloatMatrix& points, int neighbors, IncludeSelf include_self,
                                                   const JobContext& job) {
-    try {
+    return detail::guarded("nearest neighbours", [&]() -> Expected<NearestNeighbors> {
         torch::InferenceMode inference;
         auto table = detail::exact_nearest_neighbors(detail::to_tensor(points, detail::compute_device()), neighbors,
                                                      include_self == IncludeSelf::yes ? detail::SelfMatch::include
@@ -21,9 +22,7 @@ Expected<NearestNeighbors> find_nearest_neighbors(const FloatMatrix& points, int
         result.indices.assign(indices.data_ptr<std::int64_t>(), indices.data_ptr<std::int64_t>() + indices.numel());
         result.squared_distances.assign(distances.data_ptr<float>(), distances.data_ptr<float>() + distances.numel());
         return result;
-    } catch (const c10::Error& error) {
-        return make_error(ErrorCode::internal, std::string("nearest neighbours: ") + error.what_without_backtrace());
-    }
+    });
 }
 
 }  // namespace corral

@@ -13,10 +13,36 @@ namespace {
     throw ModelError(ModelErrorKind::corrupt, where + ": " + what);
 }
 
-std::int64_t positive(const nlohmann::json& section, const char* key, std::int64_t fallback, const std::string& where) {
+// Sane bounds for every size in a config: generous for any published CLIP (ViT-bigG/14 has 48
+// layers of width 1664), small enough that a typo or a hostile file cannot make the model
+// allocate without bound before the weights are even looked at.
+struct Bounds {
+    std::int64_t lowest;
+    std::int64_t highest;
+};
+constexpr Bounds kWidth{1, 8192};
+constexpr Bounds kIntermediate{1, 65536};
+constexpr Bounds kLayers{1, 128};
+constexpr Bounds kHeads{1, 256};
+constexpr Bounds kImageSize{1, 2048};
+constexpr Bounds kPatch{1, 2048};
+constexpr Bounds kVocabulary{1, 1'000'000};
+constexpr Bounds kPositions{1, 16384};
+constexpr Bounds kProjection{1, 16384};
+
+std::int64_t positive(const nlohmann::json& section, const char* key, std::int64_t fallback, const std::string& where,
+                      Bounds bounds) {
     const auto found = section.find(key);
     if (found == section.end() || found->is_null()) return fallback;
-    if (!found->is_number_integer() || found->get<std::int64_t>() <= 0) fail(where, std::string(key) + " must be a positive integer");
+    const std::string range = std::to_string(bounds.lowest) + ".." + std::to_string(bounds.highest);
+    if (!found->is_number_integer()) fail(where, std::string(key) + " must be an integer in " + range + ", not " + found->dump());
+    // Compared before get<int64_t>, which would wrap a value past INT64_MAX.
+    const auto lowest = static_cast<std::uint64_t>(bounds.lowest);
+    const auto highest = static_cast<std::uint64_t>(bounds.highest);
+    const bool in_range = found->is_number_unsigned()
+                              ? found->get<std::uint64_t>() >= lowest && found->get<std::uint64_t>() <= highest
+                              : found->get<std::int64_t>() >= bounds.lowest && found->get<std::int64_t>() <= bounds.highest;
+    if (!in_range) fail(where, std::string(key) + " " + found->dump() + " is out of range (" + range + ")");
     return found->get<std::int64_t>();
 }
 
@@ -33,12 +59,14 @@ ClipActivation activation(const nlohmann::json& section, const std::string& wher
 }
 
 void read_tower(const nlohmann::json& section, ClipTowerConfig& tower, const std::string& where) {
-    tower.hidden_size = positive(section, "hidden_size", tower.hidden_size, where);
-    tower.intermediate_size = positive(section, "intermediate_size", tower.intermediate_size, where);
-    tower.layers = positive(section, "num_hidden_layers", tower.layers, where);
-    tower.heads = positive(section, "num_attention_heads", tower.heads, where);
+    tower.hidden_size = positive(section, "hidden_size", tower.hidden_size, where, kWidth);
+    tower.intermediate_size = positive(section, "intermediate_size", tower.intermediate_size, where, kIntermediate);
+    tower.layers = positive(section, "num_hidden_layers", tower.layers, where, kLayers);
+    tower.heads = positive(section, "num_attention_heads", tower.heads, where, kHeads);
     if (const auto eps = section.find("layer_norm_eps"); eps != section.end() && !eps->is_null()) {
-        if (!eps->is_number() || eps->get<double>() <= 0) fail(where, "layer_norm_eps must be a positive number");
+        if (!eps->is_number() || !(eps->get<double>() > 0) || !(eps->get<double>() < 1)) {
+            fail(where, "layer_norm_eps must be a number above 0 and below 1");
+        }
         tower.layer_norm_eps = eps->get<double>();
     }
     tower.activation = activation(section, where);
@@ -95,15 +123,26 @@ ClipConfig ClipConfig::from_json(const nlohmann::json& json, const std::string& 
     const auto& text = section(json, "text_config", "text_config_dict");
     read_tower(vision, config.vision, where + " vision_config");
     read_tower(text, config.text, where + " text_config");
-    config.vision.image_size = positive(vision, "image_size", config.vision.image_size, where + " vision_config");
-    config.vision.patch_size = positive(vision, "patch_size", config.vision.patch_size, where + " vision_config");
-    config.vision.channels = positive(vision, "num_channels", config.vision.channels, where + " vision_config");
-    config.text.vocabulary_size = positive(text, "vocab_size", config.text.vocabulary_size, where + " text_config");
-    config.text.max_positions = positive(text, "max_position_embeddings", config.text.max_positions, where + " text_config");
-    config.projection_dim = positive(json, "projection_dim", config.projection_dim, where);
+    config.vision.image_size = positive(vision, "image_size", config.vision.image_size, where + " vision_config", kImageSize);
+    config.vision.patch_size = positive(vision, "patch_size", config.vision.patch_size, where + " vision_config", kPatch);
+    config.vision.channels = positive(vision, "num_channels", config.vision.channels, where + " vision_config", {1, 16});
+    config.text.vocabulary_size = positive(text, "vocab_size", config.text.vocabulary_size, where + " text_config", kVocabulary);
+    config.text.max_positions =
+        positive(text, "max_position_embeddings", config.text.max_positions, where + " text_config", kPositions);
+    config.projection_dim = positive(json, "projection_dim", config.projection_dim, where, kProjection);
     if (config.vision.image_size % config.vision.patch_size != 0) {
         fail(where, "image_size " + std::to_string(config.vision.image_size) + " is not a multiple of patch_size " +
                         std::to_string(config.vision.patch_size));
+    }
+    // Images reach the model as RGB (clip_preprocess): another channel count could never run.
+    if (config.vision.channels != 3) {
+        throw ModelError(ModelErrorKind::unsupported, where + " vision_config: num_channels " +
+                                                          std::to_string(config.vision.channels) +
+                                                          " is not supported (CLIP takes RGB images, 3 channels)");
+    }
+    if (config.vision.patches() > 16384) {
+        fail(where + " vision_config", "image_size / patch_size gives " + std::to_string(config.vision.patches()) +
+                                           " patches, more than 16384");
     }
     return config;
 }

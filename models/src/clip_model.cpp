@@ -1,7 +1,10 @@
 #include "corral/models/clip_model.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
+#include <tuple>
 
 #include "corral/models/model_error.h"
 
@@ -210,6 +213,102 @@ torch::Tensor ClipModelImpl::encode_text(const torch::Tensor& ids, const torch::
     return encode_text_embeddings(embed_tokens(ids), end_positions);
 }
 
+std::map<std::string, ClipParameterShape> clip_parameter_shapes(const ClipConfig& config) {
+    std::map<std::string, ClipParameterShape> shapes;
+    auto tower = [&](const std::string& prefix, const ClipTowerConfig& tower_config, const std::string& section) {
+        const auto h = tower_config.hidden_size;
+        const auto f = tower_config.intermediate_size;
+        const std::string width = section + " hidden_size";
+        const std::string both = section + " hidden_size, intermediate_size";
+        for (std::int64_t layer = 0; layer < tower_config.layers; ++layer) {
+            const std::string at = prefix + ".encoder.layers." + std::to_string(layer) + ".";
+            for (const char* projection : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
+                shapes[at + "self_attn." + projection + ".weight"] = {{h, h}, width};
+                shapes[at + "self_attn." + projection + ".bias"] = {{h}, width};
+            }
+            for (const char* norm : {"layer_norm1", "layer_norm2"}) {
+                shapes[at + norm + ".weight"] = {{h}, width};
+                shapes[at + norm + ".bias"] = {{h}, width};
+            }
+            shapes[at + "mlp.fc1.weight"] = {{f, h}, both};
+            shapes[at + "mlp.fc1.bias"] = {{f}, section + " intermediate_size"};
+            shapes[at + "mlp.fc2.weight"] = {{h, f}, both};
+            shapes[at + "mlp.fc2.bias"] = {{h}, width};
+        }
+    };
+    const auto& vision = config.vision;
+    const auto& text = config.text;
+    tower("vision_model", vision, "vision_config");
+    tower("text_model", text, "text_config");
+    const std::string vision_width = "vision_config hidden_size";
+    shapes["vision_model.embeddings.class_embedding"] = {{vision.hidden_size}, vision_width};
+    shapes["vision_model.embeddings.patch_embedding.weight"] = {
+        {vision.hidden_size, vision.channels, vision.patch_size, vision.patch_size}, "vision_config hidden_size, patch_size"};
+    shapes["vision_model.embeddings.position_embedding.weight"] = {{vision.patches() + 1, vision.hidden_size},
+                                                                   "vision_config image_size, patch_size, hidden_size"};
+    for (const char* norm : {"vision_model.pre_layrnorm", "vision_model.post_layernorm"}) {
+        shapes[std::string(norm) + ".weight"] = {{vision.hidden_size}, vision_width};
+        shapes[std::string(norm) + ".bias"] = {{vision.hidden_size}, vision_width};
+    }
+    shapes["text_model.embeddings.token_embedding.weight"] = {{text.vocabulary_size, text.hidden_size},
+                                                              "text_config vocab_size, hidden_size"};
+    shapes["text_model.embeddings.position_embedding.weight"] = {{text.max_positions, text.hidden_size},
+                                                                 "text_config max_position_embeddings, hidden_size"};
+    shapes["text_model.final_layer_norm.weight"] = {{text.hidden_size}, "text_config hidden_size"};
+    shapes["text_model.final_layer_norm.bias"] = {{text.hidden_size}, "text_config hidden_size"};
+    shapes["visual_projection.weight"] = {{config.projection_dim, vision.hidden_size}, "projection_dim, vision_config hidden_size"};
+    shapes["text_projection.weight"] = {{config.projection_dim, text.hidden_size}, "projection_dim, text_config hidden_size"};
+    shapes["logit_scale"] = {{}, "(none)"};
+    return shapes;
+}
+
+void check_clip_weights(const ClipConfig& config, const SafetensorsFile& weights) {
+    // Layer counts first: a wrong num_hidden_layers otherwise shows up as hundreds of missing
+    // (or silently ignored) tensors.
+    for (const auto& [prefix, section, layers] :
+         {std::tuple{std::string("vision_model.encoder.layers."), "vision_config", config.vision.layers},
+          std::tuple{std::string("text_model.encoder.layers."), "text_config", config.text.layers}}) {
+        std::int64_t found = 0;
+        for (const auto& [name, entry] : weights.entries()) {
+            if (name.rfind(prefix, 0) != 0) continue;
+            const std::int64_t index = std::strtoll(name.c_str() + prefix.size(), nullptr, 10);
+            found = std::max(found, index + 1);
+        }
+        if (found != 0 && found != layers) {
+            throw ModelError(ModelErrorKind::corrupt, std::string("config.json: ") + section + " num_hidden_layers is " +
+                                                          std::to_string(layers) + " but model.safetensors has " +
+                                                          std::to_string(found) + " such layers");
+        }
+    }
+    std::vector<std::string> missing;
+    for (const auto& [name, expected] : clip_parameter_shapes(config)) {
+        const auto found = weights.entries().find(name);
+        if (found == weights.entries().end()) {
+            missing.push_back(name);
+            continue;
+        }
+        const auto& entry = found->second;
+        if (entry.shape != expected.shape) {
+            throw ModelError(ModelErrorKind::corrupt, "model.safetensors: '" + name + "' has shape " + shape_text(entry.shape) +
+                                                          " but config.json implies " + shape_text(expected.shape) + " (from " +
+                                                          expected.fields + "): config.json does not describe these weights");
+        }
+        if (entry.dtype != "F32" && entry.dtype != "F16" && entry.dtype != "BF16" && entry.dtype != "F64") {
+            throw ModelError(ModelErrorKind::unsupported, "model.safetensors: '" + name + "' holds " + entry.dtype +
+                                                              " values; CLIP weights must be floating point (F32, F16, BF16 "
+                                                              "or F64)");
+        }
+    }
+    if (!missing.empty()) {
+        std::string list;
+        for (std::size_t i = 0; i < missing.size() && i < 5; ++i) list += (i ? ", " : "") + missing[i];
+        if (missing.size() > 5) list += ", ...";
+        throw ModelError(ModelErrorKind::missing, "model.safetensors lacks " + std::to_string(missing.size()) +
+                                                      " CLIP weights (" + list +
+                                                      "); is it a Hugging Face CLIPModel checkpoint of this config?");
+    }
+}
+
 void load_clip_weights(ClipModel& model, const SafetensorsFile& weights) {
     torch::NoGradGuard no_grad;
     std::vector<std::string> missing;
@@ -227,6 +326,10 @@ void load_clip_weights(ClipModel& model, const SafetensorsFile& weights) {
                                                           shape_text(parameter.sizes()));
         }
         parameter.copy_(weights.tensor(name).to(parameter.dtype()));
+        // NaN weights would turn every score into nan (and search would print them as results).
+        if (!torch::isfinite(parameter).all().item<bool>()) {
+            throw ModelError(ModelErrorKind::corrupt, "model.safetensors: '" + name + "' holds NaN or infinite values");
+        }
     }
     if (!missing.empty()) {
         std::string list;
@@ -253,8 +356,11 @@ ClipModel load_clip_model(const std::filesystem::path& folder) {
                                        "download model.safetensors from the same repository)"
                                      : ""));
     }
+    const auto weights = SafetensorsFile::open(weights_path);
+    // Before the model exists: a config that does not fit the weights allocates nothing.
+    check_clip_weights(config, weights);
     ClipModel model(config);
-    load_clip_weights(model, SafetensorsFile::open(weights_path));
+    load_clip_weights(model, weights);
     model->eval();
     return model;
 }

@@ -105,10 +105,10 @@ TEST_CASE("vanished, unreadable and changed image files are reported, not fatal"
     CHECK(report->images_written == 4);  // the changed file is still a file; it is exported
     REQUIRE(report->skipped.size() == 2);
     CHECK(report->skipped[0].reason == "vanished");
-    // The answer moved image 2 into cluster 1 ("dogs").
-    CHECK(fs::is_symlink(scratch / "export" / "001_dogs" / "cats_img2.png"));
-    CHECK(fs::is_symlink(scratch / "export" / "001_dogs" / "dogs_img2.png"));
-    CHECK_FALSE(fs::exists(scratch / "export" / "000_cats" / "cats_img2.png"));
+    // The answer moved image 2 into stored cluster 1, "dogs", which the application shows as Cluster 2.
+    CHECK(fs::is_symlink(scratch / "export" / "002_dogs" / "cats_img2.png"));
+    CHECK(fs::is_symlink(scratch / "export" / "002_dogs" / "dogs_img2.png"));
+    CHECK_FALSE(fs::exists(scratch / "export" / "001_cats" / "cats_img2.png"));
     CHECK((*project)->answers()->size() == 1);
     CHECK((*project)->check_integrity());
 }
@@ -131,9 +131,10 @@ TEST_CASE("exports write CSV and JSON with cluster names and answered marks", "[
     auto report = export_clustering(**project, options);
     REQUIRE(report);
     CHECK(report->answered == 2);
+    // Clusters numbered as the application shows them; the unnamed one named as it shows it.
     CHECK(corral::testing::read_file(scratch / "out.csv") ==
-          "path,cluster,cluster_name,answered\n/data/f0.png,0,coats,0\n/data/f1.png,0,coats,1\n"
-          "/data/f2.png,1,,0\n/data/f3.png,0,coats,1\n");
+          "path,cluster,cluster_name,answered\n/data/f0.png,1,coats,0\n/data/f1.png,1,coats,1\n"
+          "/data/f2.png,2,Cluster 2,0\n/data/f3.png,1,coats,1\n");
     options.format = ExportFormat::json;
     options.output = scratch / "out.json";
     REQUIRE(export_clustering(**project, options));
@@ -141,6 +142,7 @@ TEST_CASE("exports write CSV and JSON with cluster names and answered marks", "[
     CHECK_THAT(json, Catch::Contains("\"cluster_name\": \"coats\""));
     CHECK_THAT(json, Catch::Contains("\"size\": 3"));
     options.clustering_name = "absent";
+    options.output = scratch / "absent.json";
     CHECK(export_clustering(**project, options).error().code == ErrorCode::not_found);
     CHECK(parse_export_format("xml").error().code == ErrorCode::invalid_argument);
 }

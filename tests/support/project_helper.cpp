@@ -7,6 +7,9 @@
 //                              KILLS times: fork a writer running `answers`, SIGKILL it after a
 //                              random delay, print "K N DELAY_US" (forking here avoids loading
 //                              the helper's libraries hundreds of times)
+//   inspect PROJECT [--as-nobody]
+//                              open read-only; print "ok ANSWERS INTEGRITY" (or "error CODE
+//                              MESSAGE"), then try one write and print "write-error CODE MESSAGE"
 //   hold PROJECT               open, print "ok", then wait until killed
 //   fill PROJECT BYTES         limit file size to BYTES (RLIMIT_FSIZE, like a full disk), record
 //                              answers until one fails, then try to store large embeddings
@@ -20,6 +23,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "corral/core/project.h"
 
@@ -32,18 +36,23 @@ void print_error(const char* prefix, const Error& error) {
     std::fflush(stdout);
 }
 
+// Answers the open round's samples in order from its stored position, as a user would: each
+// answer names the sample at the round's position, so the store advances the position with it
+// (and an undo moves it back). A finished round is followed by a new one.
 int keep_answering(Project& project) {
     auto current = project.open_round();
     if (!current) return print_error("error", current.error()), 1;
     std::int64_t round_id = 0;
     std::int64_t position = 0;
+    std::vector<std::int64_t> round_samples;
     if (*current) {
         round_id = (*current)->id;
         position = (*current)->position;
+        for (const auto& sample : (*current)->samples) round_samples.push_back(sample.sample);
     }
     constexpr std::int64_t kRoundSize = 200;
     for (std::int64_t step = 0;; ++step) {
-        if (round_id == 0 || position >= kRoundSize) {
+        if (round_id == 0 || position >= static_cast<std::int64_t>(round_samples.size())) {
             auto base = project.clustering_by_name("base");
             std::int64_t clustering_id = 0;
             if (base) {
@@ -53,8 +62,13 @@ int keep_answering(Project& project) {
                 if (!saved) return print_error("error", saved.error()), 1;
                 clustering_id = *saved;
             }
+            // Distinct samples per round (any values would do; these differ between rounds).
             std::vector<RoundSample> samples;
-            for (std::int64_t i = 0; i < kRoundSize; ++i) samples.push_back({i * 7 + round_id, 1.0, {1, 2, 3}, {}});
+            round_samples.clear();
+            for (std::int64_t i = 0; i < kRoundSize; ++i) {
+                samples.push_back({i * 7 + round_id, 1.0, {1, 2, 3}, {}});
+                round_samples.push_back(samples.back().sample);
+            }
             auto started = project.start_round(clustering_id, samples);
             if (!started) return print_error("error", started.error()), 1;
             round_id = *started;
@@ -62,7 +76,7 @@ int keep_answering(Project& project) {
         }
         AnswerInput answer;
         answer.round_id = round_id;
-        answer.sample = position * 7 + round_id;  // the round's sample at `position` (see above)
+        answer.sample = round_samples[static_cast<std::size_t>(position)];  // the sample the round shows now
         answer.shown_candidates = {1, 2, 3};
         answer.kind = step % 3 == 0 ? AnswerKind::negative : AnswerKind::positive;
         answer.chosen_cluster = answer.kind == AnswerKind::positive ? static_cast<int>(step % 3) : -1;
@@ -115,7 +129,8 @@ int main(int argc, char* argv[]) {
     }
     const std::string mode = argv[1];
     const std::string folder = argv[2];
-    if (mode == "open" && argc > 3 && std::strcmp(argv[3], "--as-nobody") == 0 && ::geteuid() == 0) {
+    if ((mode == "open" || mode == "inspect") && argc > 3 && std::strcmp(argv[3], "--as-nobody") == 0 &&
+        ::geteuid() == 0) {
         if (::setgid(65534) != 0 || ::setuid(65534) != 0) return std::perror("setuid"), 3;
     }
     if (mode == "fill") {
@@ -128,6 +143,17 @@ int main(int argc, char* argv[]) {
     if (mode == "kill-loop") {
         if (argc < 6) return 2;
         return kill_loop(folder, std::atoi(argv[3]), static_cast<unsigned>(std::atoll(argv[4])), std::atoi(argv[5]));
+    }
+    if (mode == "inspect") {
+        auto project = Project::open_read_only(folder);
+        if (!project) return print_error("error", project.error()), 1;
+        auto answers = (*project)->answers(true);
+        if (!answers) return print_error("error", answers.error()), 1;
+        std::printf("ok %zu %s\n", answers->size(), (*project)->check_integrity() ? "intact" : "damaged");
+        auto written = (*project)->record_answer({std::nullopt, std::nullopt, 1, {}, AnswerKind::skip, -1, 0});
+        if (written) return std::printf("write-ok\n"), 1;
+        print_error("write-error", written.error());
+        return 0;
     }
     auto project = mode == "answers" ? Project::open_or_create(folder) : Project::open(folder);
     if (!project) return print_error("error", project.error()), 1;

@@ -12,6 +12,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPushButton>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -215,18 +216,46 @@ void MainWindow::on_session_closed() {
 }
 
 void MainWindow::export_clustering(const QString& format) {
+    if (!controller_->session()) return;
+    // The file dialogs do not confirm replacing: export_clustering_to asks, and core refuses
+    // what must never be replaced (the project itself, a folder that is not an earlier export).
+    const QString output =
+        format == QStringLiteral("folder")
+            ? QFileDialog::getSaveFileName(this, tr("Export into a new folder"), QStringLiteral("clusters"), QString(),
+                                           nullptr, QFileDialog::DontConfirmOverwrite)
+            : QFileDialog::getSaveFileName(this, tr("Export clusters"), QStringLiteral("clusters.") + format, QString(),
+                                           nullptr, QFileDialog::DontConfirmOverwrite);
+    if (!output.isEmpty()) export_clustering_to(format, output);
+}
+
+void MainWindow::export_clustering_to(const QString& format, const QString& output) {
     auto* session = controller_->session();
     if (!session) return;
-    QString output;
-    if (format == QStringLiteral("folder")) {
-        output = QFileDialog::getExistingDirectory(this, tr("Export into an empty folder"));
-    } else {
-        output = QFileDialog::getSaveFileName(this, tr("Export clusters"), QStringLiteral("clusters.") + format);
-    }
-    if (output.isEmpty()) return;
     ExportOptions options;
     options.format = format == QStringLiteral("csv") ? ExportFormat::csv
                      : format == QStringLiteral("json") ? ExportFormat::json : ExportFormat::folder;
+    if (options.format == ExportFormat::folder) {
+        QMessageBox choice(QMessageBox::Question, tr("Export as a folder tree"),
+                           tr("One folder per cluster. Should the folders hold links to your images (small, but they "
+                              "break when the images move) or copies of them?"),
+                           QMessageBox::Cancel, this);
+        QPushButton* links = choice.addButton(tr("&Links"), QMessageBox::AcceptRole);
+        QPushButton* copies = choice.addButton(tr("&Copies"), QMessageBox::AcceptRole);
+        choice.setDefaultButton(links);
+        choice.exec();
+        if (choice.clickedButton() != links && choice.clickedButton() != copies) return;
+        options.copy_files = choice.clickedButton() == copies;
+    }
+    const QFileInfo target(output);
+    const bool occupied = target.exists() && (!target.isDir() || !QDir(output).isEmpty());
+    if (occupied) {
+        const auto answer = QMessageBox::question(
+            this, tr("Replace?"),
+            tr("%1 already exists. Replace it with this export?").arg(QDir::toNativeSeparators(output)),
+            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+        if (answer != QMessageBox::Yes) return;
+        options.overwrite = true;
+    }
     options.output = output.toStdString();
     options.clustering_name = session->clustering().name;
     auto dataset = session->dataset();

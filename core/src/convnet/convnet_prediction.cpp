@@ -5,6 +5,7 @@
 #include "convnet/convnet_store.h"
 #include "corral/core/convnet.h"
 #include "encoders/image_batch.h"
+#include "guard.h"
 #include "tensor_bridge.h"
 
 namespace corral {
@@ -30,7 +31,7 @@ Expected<std::string> file_fingerprint(const std::filesystem::path& path) {
 }  // namespace
 
 Expected<ConvnetModelInfo> read_convnet_info(const std::filesystem::path& model_folder) {
-    try {
+    return detail::guarded(model_folder.string(), [&]() -> Expected<ConvnetModelInfo> {
         const auto path = detail::convnet_model_file(model_folder);
         const auto file = models::read_checkpoint(path);
         const auto checkpoint = detail::read_convnet_checkpoint_info(file, path);
@@ -44,16 +45,12 @@ Expected<ConvnetModelInfo> read_convnet_info(const std::filesystem::path& model_
         info.epochs_completed = checkpoint.epochs_completed;
         info.fingerprint = *fingerprint;
         return info;
-    } catch (const models::CheckpointError& error) {
-        return detail::to_error(error);
-    } catch (const std::exception& error) {
-        return make_error(ErrorCode::corrupt_data, model_folder.string() + ": " + error.what());
-    }
+    });
 }
 
 Expected<ConvnetPrediction> predict_with_convnet(const std::filesystem::path& model_folder, const Dataset& dataset,
                                                  const JobContext& job) {
-    try {
+    return detail::guarded("convnet prediction failed", [&]() -> Expected<ConvnetPrediction> {
         torch::InferenceMode inference;
         const auto device = detail::compute_device();
         auto loaded = detail::load_convnet(model_folder, device);
@@ -80,18 +77,12 @@ Expected<ConvnetPrediction> predict_with_convnet(const std::filesystem::path& mo
             job.report(static_cast<double>(begin + size) / static_cast<double>(count), "encoding with the convnet");
         }
         return prediction;
-    } catch (const models::CheckpointError& error) {
-        return detail::to_error(error);
-    } catch (const c10::Error& error) {
-        return make_error(ErrorCode::internal, std::string("convnet prediction failed: ") + error.what_without_backtrace());
-    } catch (const std::exception& error) {
-        return make_error(ErrorCode::internal, std::string("convnet prediction failed: ") + error.what());
-    }
+    });
 }
 
 Expected<ConvnetClusters> cluster_with_convnet_head(const std::filesystem::path& model_folder,
                                                     const FloatMatrix& features, const JobContext& job) {
-    try {
+    return detail::guarded("convnet cluster head failed", [&]() -> Expected<ConvnetClusters> {
         torch::InferenceMode inference;
         const auto device = detail::compute_device();
         auto loaded = detail::load_convnet(model_folder, device);
@@ -119,11 +110,7 @@ Expected<ConvnetClusters> cluster_with_convnet_head(const std::filesystem::path&
             job.report(static_cast<double>(begin + size) / static_cast<double>(count), "the convnet's cluster head");
         }
         return clusters;
-    } catch (const models::CheckpointError& error) {
-        return detail::to_error(error);
-    } catch (const c10::Error& error) {
-        return make_error(ErrorCode::internal, std::string("convnet cluster head failed: ") + error.what_without_backtrace());
-    }
+    });
 }
 
 std::optional<std::filesystem::path> convnet_folder_of(std::string_view encoder_spec) {

@@ -9,6 +9,7 @@
 #include "convnet/convnet_store.h"
 #include "corral/core/convnet.h"
 #include "encoders/image_batch.h"
+#include "guard.h"
 #include "tensor_bridge.h"
 
 namespace corral {
@@ -91,7 +92,7 @@ struct EpochLosses {
 Expected<ConvnetTrainingReport> train_convnet(const Dataset& dataset, const ConvnetTrainingParams& params,
                                               const JobContext& job) {
     if (auto valid = check_params(dataset, params); !valid) return valid.error();
-    try {
+    return detail::guarded("convnet training failed", [&]() -> Expected<ConvnetTrainingReport> {
         // Training needs autograd even when the calling thread is in inference mode elsewhere.
         torch::AutoGradMode enable_grad(true);
         ConvnetTrainingReport report;
@@ -192,13 +193,7 @@ Expected<ConvnetTrainingReport> train_convnet(const Dataset& dataset, const Conv
         report.training_ms = training_watch.elapsed_ms();
         report.images_per_second = static_cast<double>(views_total) / std::max(1e-9, report.training_ms / 1000.0);
         return report;
-    } catch (const models::CheckpointError& error) {
-        return detail::to_error(error);
-    } catch (const c10::Error& error) {
-        return make_error(ErrorCode::internal, std::string("convnet training failed: ") + error.what_without_backtrace());
-    } catch (const std::exception& error) {
-        return make_error(ErrorCode::internal, std::string("convnet training failed: ") + error.what());
-    }
+    });
 }
 
 }  // namespace corral

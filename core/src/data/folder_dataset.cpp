@@ -12,6 +12,7 @@
 #include "data/folder_listing.h"
 #include "data/image_decoding.h"
 #include "data/packed_dataset.h"
+#include "guard.h"
 
 namespace corral::detail {
 namespace {
@@ -206,9 +207,11 @@ Expected<ImageFolderSurvey> survey_image_folder(const std::filesystem::path& fol
     if (!std::filesystem::is_directory(folder, error)) {
         return make_error(ErrorCode::not_found, folder.string() + ": no such folder");
     }
-    auto listing = detail::list_image_folder(folder, false, job);
-    if (!listing) return listing.error();
-    return ImageFolderSurvey{listing->image_files, std::move(listing->duplicates), std::move(listing->skipped)};
+    return detail::guarded(folder.string(), [&]() -> Expected<ImageFolderSurvey> {
+        auto listing = detail::list_image_folder(folder, false, job);
+        if (!listing) return listing.error();
+        return ImageFolderSurvey{listing->image_files, std::move(listing->duplicates), std::move(listing->skipped)};
+    });
 }
 
 }  // namespace corral

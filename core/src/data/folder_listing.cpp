@@ -1,7 +1,11 @@
 #include "data/folder_listing.h"
 
+#include <dirent.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -56,7 +60,22 @@ bool same_bytes(const fs::path& a, const fs::path& b) {
 std::string broken_link_reason(const fs::path& link) {
     std::error_code error;
     const fs::path target = fs::read_symlink(link, error);
-    return "broken link: its target " + (error ? std::string("cannot be read") : "'" + target.string() + "' does not exist");
+    std::string reason = "broken symbolic link: its target ";
+    if (error) return reason + "cannot be read";
+    reason += '\'';
+    reason += target.string();
+    reason += "' does not exist";
+    return reason;
+}
+
+// recursive_directory_iterator with skip_permission_denied passes over a folder it may not read
+// without a word; opening it ourselves tells the user why its images are missing.
+std::optional<std::string> unreadable_folder_reason(const fs::path& folder) {
+    if (DIR* opened = ::opendir(folder.c_str())) {
+        ::closedir(opened);
+        return std::nullopt;
+    }
+    return std::string("unreadable folder, its images were left out (") + std::strerror(errno) + ")";
 }
 
 // Of a group of files with one content, the one kept: a plain file before a link, then the
@@ -86,29 +105,29 @@ Expected<FolderListing> list_image_folder(const fs::path& root, bool keep_duplic
             error.clear();
             continue;
         }
-        if (++entries % 1024 == 0) {
-            if (job.stop_requested()) return cancelled_error();
-            job.report(0.0, "listing images");
-        }
+        if (job.stop_requested()) return cancelled_error();
+        if (++entries % 1024 == 0) job.report(0.0, "listing images");
         const fs::path& path = it->path();
-        if (path.filename().string().front() == '.') continue;  // hidden files and our own temporaries
-        const bool is_link = it->is_symlink(error);
-        if (is_link) {
-            const auto target = fs::status(path, error);
-            if (!fs::exists(target)) {
-                if (has_image_extension(path)) listing.skipped.push_back({path, broken_link_reason(path)});
-                error.clear();
-                continue;
-            }
-            if (fs::is_directory(target)) {
-                listing.skipped.push_back({path, "a link to a folder: links to folders are not followed"});
-                continue;
-            }
-        }
-        if (!it->is_regular_file(error) || !has_image_extension(path)) {
-            error.clear();
+        const std::string name = path.filename().string();
+        std::error_code entry_error;  // a failed query reads as "not a link", "not found"
+        const bool is_link = it->is_symlink(entry_error);
+        const auto target = it->status(entry_error);  // follows links
+        // Hidden files and our own temporaries; hidden folders are still searched, as always.
+        if (!name.empty() && name.front() == '.' && !fs::is_directory(target)) continue;
+        if (is_link && !fs::exists(target)) {
+            if (has_image_extension(path)) listing.skipped.push_back({path, broken_link_reason(path)});
             continue;
         }
+        if (fs::is_directory(target)) {
+            if (is_link) {
+                listing.skipped.push_back({path, "symbolic link to a folder: links to folders are not followed "
+                                                 "(link the images, or the folder's parent, instead)"});
+            } else if (auto reason = unreadable_folder_reason(path)) {
+                listing.skipped.push_back({path, std::move(*reason)});
+            }
+            continue;
+        }
+        if (!fs::is_regular_file(target) || !has_image_extension(path)) continue;
         candidates.push_back({path, is_link, {}, 0});
     }
     std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) { return a.path < b.path; });

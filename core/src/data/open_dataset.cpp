@@ -3,6 +3,7 @@
 #include <string>
 
 #include "data/packed_dataset.h"
+#include "guard.h"
 
 namespace corral {
 namespace {
@@ -58,6 +59,20 @@ Expected<std::unique_ptr<Dataset>> open_unlimited(std::string_view spec, const D
     return open_path(fs::path(spec), false, options, job);
 }
 
+Expected<std::unique_ptr<Dataset>> open_limited(std::string_view spec, const DatasetOptions& options,
+                                                const JobContext& job) {
+    auto dataset = open_unlimited(spec, options, job);
+    if (!dataset || options.limit <= 0 || (*dataset)->size() <= options.limit) return dataset;
+    auto* packed = dynamic_cast<detail::PackedDataset*>(dataset->get());
+    if (packed) {
+        std::vector<std::int64_t> kept;
+        const double stride = static_cast<double>(packed->size()) / options.limit;
+        for (std::int64_t k = 0; k < options.limit; ++k) kept.push_back(static_cast<std::int64_t>(k * stride));
+        packed->keep(kept);
+    }
+    return dataset;
+}
+
 }  // namespace
 
 std::optional<ImageFolderSpec> parse_image_folder_spec(std::string_view spec) {
@@ -92,16 +107,7 @@ std::optional<fs::path> find_fashion_mnist() {
 
 Expected<std::unique_ptr<Dataset>> open_dataset(std::string_view spec, const DatasetOptions& options,
                                                 const JobContext& job) {
-    auto dataset = open_unlimited(spec, options, job);
-    if (!dataset || options.limit <= 0 || (*dataset)->size() <= options.limit) return dataset;
-    auto* packed = dynamic_cast<detail::PackedDataset*>(dataset->get());
-    if (packed) {
-        std::vector<std::int64_t> kept;
-        const double stride = static_cast<double>(packed->size()) / options.limit;
-        for (std::int64_t k = 0; k < options.limit; ++k) kept.push_back(static_cast<std::int64_t>(k * stride));
-        packed->keep(kept);
-    }
-    return dataset;
+    return detail::guarded(spec, [&] { return open_limited(spec, options, job); });
 }
 
 }  // namespace corral

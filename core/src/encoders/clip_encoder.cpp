@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "encoders/clip_preprocess.h"
+#include "guard.h"
 #include "tensor_bridge.h"
 
 namespace corral::detail {
@@ -38,24 +39,12 @@ std::string folder_identity(const std::filesystem::path& folder) {
     return hex;
 }
 
-ErrorCode code_of(models::ModelErrorKind kind) {
-    switch (kind) {
-        case models::ModelErrorKind::missing: return ErrorCode::not_found;
-        case models::ModelErrorKind::corrupt: return ErrorCode::corrupt_data;
-        case models::ModelErrorKind::unsupported: return ErrorCode::unsupported;
-        case models::ModelErrorKind::io: return ErrorCode::io_error;
-    }
-    return ErrorCode::internal;
-}
-
 std::mutex& cache_mutex() {
     static std::mutex mutex;
     return mutex;
 }
 
 }  // namespace
-
-Error to_error(const models::ModelError& error) { return make_error(code_of(error.kind()), error.what()); }
 
 Expected<torch::Tensor> load_clip_batch(const Dataset& dataset, std::int64_t begin, std::int64_t count, int size,
                                         const JobContext& job) {
@@ -64,23 +53,18 @@ Expected<torch::Tensor> load_clip_batch(const Dataset& dataset, std::int64_t beg
     std::vector<std::optional<Error>> errors(static_cast<std::size_t>(count));
     auto worker = [&] {
         for (std::int64_t i = next++; i < count && !job.stop_requested(); i = next++) {
-            // CLIP resizes the short side to `size`: nothing larger needs decoding.
-            auto image = dataset.load_image(begin + i, ImageRequest{size, false});
-            if (!image) {
-                errors[static_cast<std::size_t>(i)] = image.error();
-                continue;
-            }
-            if (image->empty() || (image->channels != 1 && image->channels != 3)) {
-                errors[static_cast<std::size_t>(i)] =
-                    make_error(ErrorCode::corrupt_data, dataset.item_name(begin + i) + ": not a grey or RGB image");
-                continue;
-            }
-            try {
+            // An exception must not reach the top of a worker thread (std::terminate).
+            auto placed = guarded("image #" + std::to_string(begin + i), [&]() -> Status {
+                // CLIP resizes the short side to `size`: nothing larger needs decoding.
+                auto image = dataset.load_image(begin + i, ImageRequest{size, false});
+                if (!image) return image.error();
+                if (image->empty() || (image->channels != 1 && image->channels != 3)) {
+                    return make_error(ErrorCode::corrupt_data, dataset.item_name(begin + i) + ": not a grey or RGB image");
+                }
                 batch[i].copy_(clip_resize_and_crop(*image, size));
-            } catch (const std::exception& error) {  // cv::Exception, c10::Error: never out of a worker thread
-                errors[static_cast<std::size_t>(i)] = make_error(
-                    ErrorCode::corrupt_data, dataset.item_name(begin + i) + ": preprocessing failed (" + error.what() + ")");
-            }
+                return ok();
+            });
+            if (!placed) errors[static_cast<std::size_t>(i)] = placed.error();
         }
     };
     const unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), static_cast<unsigned>(count)));
@@ -98,19 +82,18 @@ Expected<torch::Tensor> load_clip_batch(const Dataset& dataset, std::int64_t beg
 
 Expected<const models::ClipTokenizer*> ClipResources::tokenizer() {
     std::call_once(tokenizer_once_, [this] {
-        try {
+        auto loaded = guarded(folder.string(), [&]() -> Status {
             auto tokenizer = models::ClipTokenizer::from_folder(folder);
             if (tokenizer.vocabulary_size() > model->config().text.vocabulary_size) {
-                tokenizer_error_ = make_error(
-                    ErrorCode::corrupt_data, folder.string() + ": the tokenizer has " + std::to_string(tokenizer.vocabulary_size()) +
-                                                 " entries but config.json's text vocab_size is " +
-                                                 std::to_string(model->config().text.vocabulary_size));
-                return;
+                return make_error(ErrorCode::corrupt_data,
+                                  folder.string() + ": the tokenizer has " + std::to_string(tokenizer.vocabulary_size()) +
+                                      " entries but config.json's text vocab_size is " +
+                                      std::to_string(model->config().text.vocabulary_size));
             }
             tokenizer_.emplace(std::move(tokenizer));
-        } catch (const models::ModelError& error) {
-            tokenizer_error_ = to_error(error);
-        }
+            return ok();
+        });
+        if (!loaded) tokenizer_error_ = loaded.error();
     });
     if (tokenizer_error_) return *tokenizer_error_;
     return &*tokenizer_;
@@ -125,7 +108,7 @@ Expected<std::shared_ptr<ClipResources>> load_clip_resources(const std::filesyst
     const std::string key = canonical.string() + "#" + identity;
     std::lock_guard lock(cache_mutex());
     if (auto existing = loaded[key].lock()) return existing;
-    try {
+    return guarded(folder.string(), [&]() -> Expected<std::shared_ptr<ClipResources>> {
         auto resources = std::make_shared<ClipResources>();
         resources->folder = canonical;
         resources->identity = identity;
@@ -133,11 +116,7 @@ Expected<std::shared_ptr<ClipResources>> load_clip_resources(const std::filesyst
         resources->model->to(compute_device());
         loaded[key] = resources;
         return resources;
-    } catch (const models::ModelError& error) {
-        return to_error(error);
-    } catch (const std::exception& error) {
-        return make_error(ErrorCode::internal, folder.string() + ": " + error.what());
-    }
+    });
 }
 
 std::string ClipImageEncoder::id() const {
@@ -146,7 +125,7 @@ std::string ClipImageEncoder::id() const {
 }
 
 Expected<FloatMatrix> ClipImageEncoder::encode(const Dataset& dataset, const JobContext& job) {
-    try {
+    return guarded("CLIP image encoder", [&]() -> Expected<FloatMatrix> {
         torch::InferenceMode inference;
         auto& model = resources_->model;
         const auto& config = model->config();
@@ -173,17 +152,13 @@ Expected<FloatMatrix> ClipImageEncoder::encode(const Dataset& dataset, const Job
             }
         }
         return features;
-    } catch (const models::ModelError& error) {
-        return to_error(error);
-    } catch (const std::exception& error) {
-        return make_error(ErrorCode::internal, std::string("CLIP image encoder: ") + error.what());
-    }
+    });
 }
 
 std::string ClipTextEncoder::id() const { return "clip-" + resources_->identity + "-text"; }
 
 Expected<FloatMatrix> ClipTextEncoder::encode(const std::vector<std::string>& texts, const JobContext& job) {
-    try {
+    return guarded("CLIP text encoder", [&]() -> Expected<FloatMatrix> {
         auto tokenizer = resources_->tokenizer();
         if (!tokenizer) return tokenizer.error();
         torch::InferenceMode inference;
@@ -202,11 +177,7 @@ Expected<FloatMatrix> ClipTextEncoder::encode(const std::vector<std::string>& te
             job.report(static_cast<double>(begin + chunk.size()) / texts.size(), "CLIP text features");
         }
         return features;
-    } catch (const models::ModelError& error) {
-        return to_error(error);
-    } catch (const std::exception& error) {
-        return make_error(ErrorCode::internal, std::string("CLIP text encoder: ") + error.what());
-    }
+    });
 }
 
 }  // namespace corral::detail

@@ -33,9 +33,6 @@ private:
 // Loads (or finds already loaded) the CLIP model in `folder`.
 Expected<std::shared_ptr<ClipResources>> load_clip_resources(const std::filesystem::path& folder);
 
-// ModelError -> Error, with the code core callers branch on.
-Error to_error(const models::ModelError& error);
-
 // Decodes and CLIP-preprocesses items [begin, begin + count) on all cores: uint8 [count, 3, size, size].
 Expected<torch::Tensor> load_clip_batch(const Dataset& dataset, std::int64_t begin, std::int64_t count, int size,
                                         const JobContext& job);

@@ -5,6 +5,7 @@
 namespace corral::detail {
 
 Expected<std::unique_ptr<ImageEncoder>> ConvnetEncoder::open(const std::filesystem::path& model_folder) {
+    // read_convnet_info and predict_with_convnet guard themselves (public entry points).
     auto info = read_convnet_info(model_folder);
     if (!info) return info.error();
     std::string id = "convnet-" + info->fingerprint + "-" + std::to_string(info->input_size) + "px";

@@ -5,6 +5,7 @@
 #include "encoders/clip_encoder.h"
 #include "encoders/convnet_encoder.h"
 #include "encoders/pixel_encoder.h"
+#include "guard.h"
 
 namespace corral {
 namespace {
@@ -20,7 +21,9 @@ Expected<int> parse_positive(std::string_view text, std::string_view what) {
 
 }  // namespace
 
-Expected<std::unique_ptr<ImageEncoder>> create_image_encoder(std::string_view spec) {
+namespace {
+
+Expected<std::unique_ptr<ImageEncoder>> create_encoder(std::string_view spec) {
     const auto colon = spec.find(':');
     const std::string_view name = spec.substr(0, colon);
     const std::string_view argument = colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
@@ -47,6 +50,12 @@ Expected<std::unique_ptr<ImageEncoder>> create_image_encoder(std::string_view sp
     }
     return make_error(ErrorCode::invalid_argument,
                       "unknown encoder '" + std::string(spec) + "' (known: pixels[:SIDE], convnet:DIR, clip:MODEL_DIR)");
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<ImageEncoder>> create_image_encoder(std::string_view spec) {
+    return detail::guarded(spec, [&] { return create_encoder(spec); });
 }
 
 }  // namespace corral

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <thread>
 
+#include "guard.h"
+
 namespace corral::detail {
 namespace {
 
@@ -26,7 +28,7 @@ cv::Mat to_geometry(const Image& image, const ImageGeometry& geometry) {
 
 Expected<ImageGeometry> native_geometry(const Dataset& dataset) {
     if (dataset.size() == 0) return make_error(ErrorCode::invalid_argument, "the dataset is empty");
-    auto first = dataset.load_image(0);
+    auto first = guarded("image #0", [&] { return dataset.load_image(0); });
     if (!first) return first.error();
     ImageGeometry geometry;
     geometry.channels = first->channels;
@@ -45,20 +47,18 @@ Expected<torch::Tensor> load_image_batch(const Dataset& dataset, std::int64_t be
     std::vector<char> failed(static_cast<std::size_t>(count), 0);
     auto worker = [&] {
         for (std::int64_t i = next++; i < count && !job.stop_requested(); i = next++) {
-            // Decoded no larger than needed: a large JPEG comes back at 1/2 to 1/8 of its size.
-            auto image = dataset.load_image(begin + i, ImageRequest{geometry.side, false});
-            if (!image) {
-                errors[static_cast<std::size_t>(i)] = image.error();
-                failed[static_cast<std::size_t>(i)] = 1;
-                continue;
-            }
-            try {
+            // An exception must not reach the top of a worker thread (std::terminate).
+            auto placed = guarded("image #" + std::to_string(begin + i), [&]() -> Status {
+                // Decoded no larger than needed: a large JPEG comes back at 1/2 to 1/8 of its size.
+                auto image = dataset.load_image(begin + i, ImageRequest{geometry.side, false});
+                if (!image) return image.error();
                 cv::Mat pixels = to_geometry(*image, geometry);
                 std::memcpy(target + i * plane * geometry.channels, pixels.data,
                             static_cast<std::size_t>(plane * geometry.channels));
-            } catch (const std::exception& error) {  // cv::Exception, std::bad_alloc: never out of a worker thread
-                errors[static_cast<std::size_t>(i)] =
-                    make_error(ErrorCode::corrupt_data, dataset.item_name(begin + i) + ": resizing failed (" + error.what() + ")");
+                return ok();
+            });
+            if (!placed) {
+                errors[static_cast<std::size_t>(i)] = placed.error();
                 failed[static_cast<std::size_t>(i)] = 1;
             }
         }

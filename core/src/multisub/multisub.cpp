@@ -9,6 +9,7 @@
 #include "corral/core/kmeans.h"
 #include "encoders/clip_encoder.h"
 #include "encoders/clip_preprocess.h"
+#include "guard.h"
 #include "tensor_bridge.h"
 
 namespace corral {
@@ -312,13 +313,7 @@ Expected<MultiSubResult> run(const std::string& clip_model_dir, const Dataset& d
 
 Expected<MultiSubResult> run_multisub(const std::string& clip_model_dir, const Dataset& dataset, const MultiSubParams& params,
                                       const JobContext& job) {
-    try {
-        return run(clip_model_dir, dataset, params, job);
-    } catch (const models::ModelError& error) {
-        return detail::to_error(error);
-    } catch (const std::exception& error) {
-        return make_error(ErrorCode::internal, std::string("Multi-Sub: ") + error.what());
-    }
+    return detail::guarded("Multi-Sub", [&] { return run(clip_model_dir, dataset, params, job); });
 }
 
 std::string multisub_parameters_json(const MultiSubParams& params, const MultiSubResult& result, int top_words) {
@@ -341,7 +336,8 @@ std::string multisub_parameters_json(const MultiSubParams& params, const MultiSu
                                  {"latent_learning_rate", params.latent_learning_rate},
                                  {"seed", params.seed},
                                  {"top_words", std::move(top)}};
-    return json.dump();
+    // Words and prompts come from the user; bytes that are not UTF-8 must not throw here.
+    return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace corral

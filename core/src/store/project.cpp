@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "guard.h"
 #include "store/project_impl.h"
 #include "store/schema.h"
 #include "store/stored_file.h"
@@ -30,6 +31,11 @@ namespace store {
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+Status check_writable(const Project::Impl& impl) {
+    if (!impl.read_only) return ok();
+    return make_error(ErrorCode::io_error, impl.folder.string() + ": the project was opened read-only; nothing was written");
 }
 
 Status check_json_object(const std::string& text, const std::string& what) {
@@ -127,10 +133,60 @@ Status initialise(const fs::path& folder) {
             return make_error(ErrorCode::io_error, (folder / sub).string() + ": cannot create");
         }
     }
-    auto database = Database::open((folder / store::kDatabaseFile).string(), true);
+    auto database = Database::open((folder / store::kDatabaseFile).string(), store::OpenMode::create);
     if (!database) return database.error();
     if (auto configured = configure_connection(*database); !configured) return configured.error();
     return store::migrate(*database);
+}
+
+// The database file of an existing project folder, or why there is none.
+Expected<fs::path> check_project_folder(const fs::path& folder) {
+    std::error_code error;
+    if (!fs::is_directory(folder, error)) {
+        return make_error(ErrorCode::not_found, folder.string() + ": no such project folder");
+    }
+    const fs::path database_path = folder / store::kDatabaseFile;
+    if (!fs::exists(database_path, error)) {
+        return make_error(ErrorCode::not_found,
+                          folder.string() + ": not a Corral project (no " + store::kDatabaseFile + ")");
+    }
+    return database_path;
+}
+
+// SQLite treats an empty file as an empty database and would happily create the schema in it:
+// an empty or foreign file is refused before SQLite sees it. Reads only.
+Status check_database_file(const fs::path& path) {
+    const auto refuse = [&](const std::string& why) {
+        return make_error(ErrorCode::corrupt_data, path.string() + ": the project database is damaged or not a Corral "
+                                                                   "project (" + why + "); the file was left as it is");
+    };
+    std::error_code error;
+    const auto size = fs::file_size(path, error);
+    if (error) return store::error_from_errno(error.value(), path, "stat");
+    if (size == 0) return refuse("it is empty, 0 bytes");
+    char header[16] = {};
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return store::error_from_errno(errno, path, "open");
+    const ssize_t got = ::pread(fd, header, sizeof header, 0);
+    ::close(fd);
+    if (got != static_cast<ssize_t>(sizeof header) || std::memcmp(header, "SQLite format 3", 16) != 0) {
+        return refuse("no SQLite header");
+    }
+    return ok();
+}
+
+// Before anything is written: the file, the schema version (newer: refused), that the schema is
+// Corral's (an SQLite file that never had it is refused, not filled in) and PRAGMA quick_check.
+Status check_database(Database& database) {
+    if (auto file = check_database_file(database.path()); !file) return file.error();
+    auto version = store::read_schema_version(database);
+    if (!version) return version.error();
+    if (*version == 0) {
+        return make_error(ErrorCode::corrupt_data, database.path() + ": the project database is damaged or not a "
+                                                                     "Corral project (it has no Corral schema); the "
+                                                                     "file was left as it is");
+    }
+    return quick_check(database);
 }
 
 }  // namespace
@@ -142,35 +198,72 @@ const fs::path& Project::folder() const { return impl_->folder; }
 int Project::schema_version() const { return impl_->schema_version; }
 
 Expected<std::unique_ptr<Project>> Project::open(const fs::path& folder) {
-    std::error_code error;
-    if (!fs::is_directory(folder, error)) {
-        return make_error(ErrorCode::not_found, folder.string() + ": no such project folder");
-    }
-    const fs::path database_path = folder / store::kDatabaseFile;
-    if (!fs::exists(database_path, error)) {
-        return make_error(ErrorCode::not_found,
-                          folder.string() + ": not a Corral project (no " + store::kDatabaseFile + ")");
-    }
-    auto lock = acquire_lock(folder);
-    if (!lock) return lock.error();
-    auto database = Database::open(database_path.string(), false);
-    if (!database) {
-        ::close(*lock);
-        return database.error();
-    }
-    auto impl = std::make_unique<Impl>(folder, *lock, std::move(*database));
-    // Nothing is written before the version and health checks pass: a newer or damaged
-    // project stays byte for byte as it was.
-    auto version = store::read_schema_version(impl->database);
-    if (!version) return version.error();
-    if (auto checked = quick_check(impl->database); !checked) return checked.error();
-    if (auto configured = configure_connection(impl->database); !configured) return configured.error();
-    if (auto migrated = store::migrate(impl->database); !migrated) return migrated.error();
-    impl->schema_version = kProjectSchemaVersion;
-    return std::unique_ptr<Project>(new Project(std::move(impl)));
+    return detail::guarded(folder.string(), [&]() -> Expected<std::unique_ptr<Project>> {
+        auto database_path = check_project_folder(folder);
+        if (!database_path) return database_path.error();
+        auto lock = acquire_lock(folder);
+        if (!lock) return lock.error();
+        auto database = Database::open(database_path->string(), store::OpenMode::read_write);
+        if (!database) {
+            ::close(*lock);
+            return database.error();
+        }
+        auto impl = std::make_unique<Impl>(folder, *lock, std::move(*database));
+        // Nothing is written before the version and health checks pass: a newer or damaged
+        // project stays byte for byte as it was.
+        if (auto checked = check_database(impl->database); !checked) return checked.error();
+        if (auto configured = configure_connection(impl->database); !configured) return configured.error();
+        if (auto migrated = store::migrate(impl->database); !migrated) return migrated.error();
+        impl->schema_version = kProjectSchemaVersion;
+        return std::unique_ptr<Project>(new Project(std::move(impl)));
+    });
+}
+
+Expected<std::unique_ptr<Project>> Project::open_read_only(const fs::path& folder) {
+    return detail::guarded(folder.string(), [&]() -> Expected<std::unique_ptr<Project>> {
+        auto database_path = check_project_folder(folder);
+        if (!database_path) return database_path.error();
+        // A shared lock (read-only access to the lock file suffices) while no writer holds the
+        // project keeps writers out while we read: then the file can be read as immutable, with
+        // no -shm or -wal file created, which is also the only way in a folder nobody can write
+        // (an archive, a read-only mount). Beside a writer, or after a crash left a WAL with
+        // content, SQLite's ordinary WAL reader is used.
+        std::error_code error;
+        const fs::path wal = database_path->string() + "-wal";
+        const bool wal_has_content = fs::exists(wal, error) && fs::file_size(wal, error) > 0;
+        int lock = ::open((folder / store::kLockFile).c_str(), O_RDONLY | O_CLOEXEC);
+        if (lock >= 0 && ::flock(lock, LOCK_SH | LOCK_NB) != 0) {
+            ::close(lock);  // a writer has the project open
+            lock = -1;
+        }
+        const bool alone = lock >= 0 || !fs::exists(folder / store::kLockFile, error);
+        const auto mode = alone && !wal_has_content ? store::OpenMode::immutable : store::OpenMode::read_only;
+        auto database = Database::open(database_path->string(), mode);
+        if (!database) {
+            if (lock >= 0) ::close(lock);
+            return database.error();
+        }
+        auto impl = std::make_unique<Impl>(folder, lock, std::move(*database));
+        impl->read_only = true;
+        if (auto checked = check_database(impl->database); !checked) return checked.error();
+        auto version = store::read_schema_version(impl->database);
+        if (!version) return version.error();
+        if (*version < kProjectSchemaVersion) {
+            return make_error(ErrorCode::unsupported, folder.string() + ": the project needs an upgrade to schema version " +
+                                                          std::to_string(kProjectSchemaVersion) +
+                                                          ", which a read-only open cannot do; open it once where it "
+                                                          "can be written");
+        }
+        impl->schema_version = *version;
+        return std::unique_ptr<Project>(new Project(std::move(impl)));
+    });
 }
 
 Expected<std::unique_ptr<Project>> Project::create(const fs::path& folder) {
+    return detail::guarded(folder.string(), [&] { return create_project(folder); });
+}
+
+Expected<std::unique_ptr<Project>> Project::create_project(const fs::path& folder) {
     std::error_code error;
     if (fs::exists(folder, error)) return make_error(ErrorCode::invalid_argument, folder.string() + ": already exists");
     const fs::path parent = folder.parent_path().empty() ? fs::path(".") : folder.parent_path();
@@ -211,6 +304,8 @@ Expected<std::unique_ptr<Project>> Project::open_or_create(const fs::path& folde
     if (fs::exists(folder, error)) return open(folder);
     return create(folder);
 }
+
+bool Project::read_only() const { return impl_->read_only; }
 
 Status Project::set_dataset(const DatasetRecord& dataset, const std::vector<ImageRecord>& images) {
     std::lock_guard lock(impl_->mutex);

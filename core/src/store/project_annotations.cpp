@@ -360,6 +360,28 @@ Expected<std::optional<QueryRound>> Project::open_round() const {
     return std::optional<QueryRound>(std::move(*found));
 }
 
+Expected<std::vector<QueryRound>> Project::rounds() const {
+    std::vector<std::int64_t> ids;
+    {
+        std::lock_guard lock(impl_->mutex);
+        auto query = impl_->database.prepare("SELECT round_id FROM query_rounds ORDER BY round_id");
+        if (!query) return query.error();
+        for (;;) {
+            auto row = query->step();
+            if (!row) return row.error();
+            if (!*row) break;
+            ids.push_back(query->integer(0));
+        }
+    }
+    std::vector<QueryRound> found;
+    for (const auto id : ids) {
+        auto one = round(id);
+        if (!one) return one.error();
+        found.push_back(std::move(*one));
+    }
+    return found;
+}
+
 Status Project::set_round_position(std::int64_t round_id, std::int64_t position) {
     std::lock_guard lock(impl_->mutex);
     auto count = impl_->database.prepare("SELECT count(*) FROM round_samples WHERE round_id = ?");

@@ -1,8 +1,11 @@
 #include "corral/core/project_data.h"
 
-namespace corral {
+#include "guard.h"
 
-Status register_dataset(Project& project, const std::string& spec, long long limit, const Dataset& dataset,
+namespace corral {
+namespace {
+
+Status register_unguarded(Project& project, const std::string& spec, long long limit, const Dataset& dataset,
                         const JobContext& job) {
     auto existing = project.dataset();
     if (!existing) return existing.error();
@@ -20,8 +23,8 @@ Status register_dataset(Project& project, const std::string& spec, long long lim
     return project.set_dataset({spec, dataset.description(), limit, dataset.size(), dataset.class_names()}, *images);
 }
 
-Expected<CachedFeatures> cached_features(Project& project, ImageEncoder& encoder, const Dataset& dataset,
-                                         const JobContext& job) {
+Expected<CachedFeatures> cached_unguarded(Project& project, ImageEncoder& encoder, const Dataset& dataset,
+                                          const JobContext& job) {
     CachedFeatures result;
     auto stored = project.load_embeddings(encoder.id());
     if (stored && stored->rows() == dataset.size()) {
@@ -40,6 +43,18 @@ Expected<CachedFeatures> cached_features(Project& project, ImageEncoder& encoder
     if (auto saved = project.store_embeddings(encoder.id(), *features); !saved) return saved.error();
     result.features = std::move(*features);
     return result;
+}
+
+}  // namespace
+
+Status register_dataset(Project& project, const std::string& spec, long long limit, const Dataset& dataset,
+                        const JobContext& job) {
+    return detail::guarded("registering the dataset", [&] { return register_unguarded(project, spec, limit, dataset, job); });
+}
+
+Expected<CachedFeatures> cached_features(Project& project, ImageEncoder& encoder, const Dataset& dataset,
+                                         const JobContext& job) {
+    return detail::guarded(encoder.id(), [&] { return cached_unguarded(project, encoder, dataset, job); });
 }
 
 }  // namespace corral

@@ -54,6 +54,7 @@ Expected<RunStatus> parse_run_status(const std::string& text) {
 
 Status Project::store_embeddings(const std::string& encoder_id, const FloatMatrix& features) {
     if (encoder_id.empty()) return make_error(ErrorCode::invalid_argument, "embeddings need an encoder id");
+    if (auto writable = store::check_writable(*impl_); !writable) return writable.error();
     const std::string relative = "embeddings/" + store::file_name_for(encoder_id) + ".bin";
     // The large write happens outside the lock so answers are not held up by it.
     auto seal = store::write_matrix_file(impl_->folder / relative, features);
@@ -103,6 +104,44 @@ Expected<FloatMatrix> Project::load_embeddings(const std::string& encoder_id) co
     return matrix;
 }
 
+Expected<std::vector<StoredFileProblem>> Project::verify_files(const JobContext& job) const {
+    struct Recorded {
+        std::string file;
+        std::string kind;
+        FileSeal seal;
+    };
+    std::vector<Recorded> recorded;
+    {
+        std::lock_guard lock(impl_->mutex);
+        auto query = impl_->database.prepare(
+            "SELECT file, 'embeddings', size_bytes, checksum FROM encoders UNION ALL "
+            "SELECT file, kind, size_bytes, checksum FROM stored_files ORDER BY 1");
+        if (!query) return query.error();
+        for (;;) {
+            auto row = query->step();
+            if (!row) return row.error();
+            if (!*row) break;
+            recorded.push_back({query->text(0), query->text(1),
+                                FileSeal{query->integer(2), static_cast<std::uint32_t>(query->integer(3))}});
+        }
+    }
+    std::vector<StoredFileProblem> problems;
+    for (std::size_t i = 0; i < recorded.size(); ++i) {
+        if (job.stop_requested()) return cancelled_error();
+        job.report(static_cast<double>(i) / static_cast<double>(recorded.size()), "checking stored files");
+        const auto& file = recorded[i];
+        auto bytes = store::read_sealed_file(impl_->folder / file.file, file.seal);
+        if (bytes) continue;
+        std::string reason = bytes.error().code == ErrorCode::not_found ? "missing" : bytes.error().message;
+        // The message starts with the path; the report names the file already.
+        const std::string prefix = (impl_->folder / file.file).string() + ": ";
+        if (reason.rfind(prefix, 0) == 0) reason = reason.substr(prefix.size());
+        problems.push_back({file.file, file.kind, reason});
+    }
+    job.report(1.0, "checking stored files");
+    return problems;
+}
+
 Expected<std::vector<EncoderRecord>> Project::encoders() const {
     std::lock_guard lock(impl_->mutex);
     auto query = impl_->database.prepare(
@@ -119,6 +158,7 @@ Expected<std::vector<EncoderRecord>> Project::encoders() const {
 }
 
 Status Project::store_map(const std::string& name, const FloatMatrix& layout) {
+    if (auto writable = store::check_writable(*impl_); !writable) return writable.error();
     const std::string relative = "maps/" + store::file_name_for(name) + ".bin";
     auto seal = store::write_matrix_file(impl_->folder / relative, layout);
     if (!seal) return seal.error();
@@ -190,6 +230,7 @@ Expected<std::vector<FineTuneRun>> Project::runs() const {
 
 Expected<CheckpointRecord> Project::store_checkpoint(std::int64_t run_id, int epoch, const std::string& name,
                                                      std::span<const std::byte> bytes) {
+    if (auto writable = store::check_writable(*impl_); !writable) return writable.error();
     const std::string relative = "checkpoints/" + checkpoint_file_name(name);
     auto seal = store::write_file_atomically(impl_->folder / relative, {bytes});
     if (!seal) return seal.error();

@@ -23,6 +23,7 @@ public:
     int lock_fd;
     store::Database database;
     int schema_version = 0;
+    bool read_only = false;  // opened by open_read_only: no lock held, every write refused
     // One writer at a time on the connection, and reads that see whole transactions.
     mutable std::mutex mutex;
 };
@@ -35,9 +36,14 @@ inline constexpr const char* kNowIso = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 std::int64_t now_ms();
 
+// io_error for a write on a project opened read-only; ok otherwise.
+Status check_writable(const Project::Impl& impl);
+
+// Never throws for text that is not UTF-8 (a folder name in Latin-1, say): such bytes become
+// U+FFFD. Only display text (class names) can carry them; paths are stored as columns, not JSON.
 template <typename T>
 std::string to_json_text(const std::vector<T>& values) {
-    return nlohmann::json(values).dump();
+    return nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // Parses a JSON array stored by to_json_text; a malformed one yields corrupt_data.

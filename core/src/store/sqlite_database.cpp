@@ -3,7 +3,9 @@
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -79,10 +81,39 @@ std::vector<std::uint8_t> Statement::blob(int column) const {
     return data ? std::vector<std::uint8_t>(data, data + bytes) : std::vector<std::uint8_t>();
 }
 
-Expected<Database> Database::open(const std::string& path, bool create) {
+namespace {
+
+// A file: URI for `path` (SQLite URIs reserve '?', '#' and '%').
+std::string file_uri(const std::string& path) {
+    std::string uri = "file:";
+    for (unsigned char c : path) {
+        if (std::isalnum(c) || c == '/' || c == '.' || c == '-' || c == '_' || c == '~') {
+            uri += static_cast<char>(c);
+        } else {
+            char escaped[4];
+            std::snprintf(escaped, sizeof escaped, "%%%02X", c);
+            uri += escaped;
+        }
+    }
+    return uri;
+}
+
+}  // namespace
+
+Expected<Database> Database::open(const std::string& path, OpenMode mode) {
     sqlite3* handle = nullptr;
-    const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX;
-    const int code = sqlite3_open_v2(path.c_str(), &handle, flags, nullptr);
+    int flags = SQLITE_OPEN_FULLMUTEX;
+    std::string name = path;
+    switch (mode) {
+        case OpenMode::read_write: flags |= SQLITE_OPEN_READWRITE; break;
+        case OpenMode::create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+        case OpenMode::read_only: flags |= SQLITE_OPEN_READONLY; break;
+        case OpenMode::immutable:
+            flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+            name = file_uri(path) + "?immutable=1";
+            break;
+    }
+    const int code = sqlite3_open_v2(name.c_str(), &handle, flags, nullptr);
     Database database(handle, path);
     if (code != SQLITE_OK) return database.error_from(code, "open");
     sqlite3_extended_result_codes(handle, 1);

@@ -55,11 +55,17 @@ private:
     sqlite3_stmt* statement_;
 };
 
+enum class OpenMode {
+    read_write,  // an existing file
+    create,      // created when missing
+    read_only,   // no writes; WAL readers still coordinate through the -shm file
+    immutable,   // no writes and no locks or -shm file: for a read-only folder (an archive)
+};
+
 class Database {
 public:
-    // Opens (or, with `create`, creates) the file. Nothing is read yet, so a damaged file is only
-    // noticed by the first statement.
-    static Expected<Database> open(const std::string& path, bool create);
+    // Opens the file. Nothing is read yet, so a damaged file is only noticed by the first statement.
+    static Expected<Database> open(const std::string& path, OpenMode mode);
     Database(Database&& other) noexcept;
     Database& operator=(Database&&) = delete;
     Database(const Database&) = delete;

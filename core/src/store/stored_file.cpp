@@ -117,7 +117,7 @@ Error error_from_errno(int error_number, const fs::path& path, std::string_view 
         return make_error(ErrorCode::disk_full, where + " (the disk is full; the file was not replaced)");
     }
     if (error_number == EACCES || error_number == EROFS || error_number == EPERM) {
-        return make_error(ErrorCode::io_error, where + " (the project folder is read-only)");
+        return make_error(ErrorCode::io_error, where + " (the folder is read-only or not writable by this user)");
     }
     if (error_number == ENOENT) return make_error(ErrorCode::not_found, where);
     return make_error(ErrorCode::io_error, where);
@@ -129,16 +129,26 @@ Expected<FileSeal> write_file_atomically(const fs::path& path, std::initializer_
     const fs::path temporary =
         path.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     FileSeal seal;
+    // Errors name `path`: the temporary file is ours, the user never asked for it.
     auto attempt = [&]() -> Status {
         FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-        if (fd.get() < 0) return error_from_errno(errno, temporary, "create");
+        if (fd.get() < 0) {
+            const int error_number = errno;
+            std::error_code ignored;
+            const fs::path folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+            if (error_number == ENOENT && !fs::is_directory(folder, ignored)) {
+                return make_error(ErrorCode::not_found,
+                                  path.string() + ": cannot be written, the folder " + folder.string() + " does not exist");
+            }
+            return error_from_errno(error_number, path, "create");
+        }
         for (const auto& part : parts) {
-            if (auto written = write_all(fd.get(), part, temporary); !written) return written.error();
+            if (auto written = write_all(fd.get(), part, path); !written) return written.error();
             seal.size_bytes += static_cast<std::int64_t>(part.size());
             seal.checksum = crc32_of(part, seal.checksum);
         }
-        if (::fsync(fd.get()) != 0) return error_from_errno(errno, temporary, "fsync");
-        if (::close(fd.release()) != 0) return error_from_errno(errno, temporary, "close");
+        if (::fsync(fd.get()) != 0) return error_from_errno(errno, path, "fsync");
+        if (::close(fd.release()) != 0) return error_from_errno(errno, path, "close");
         if (::rename(temporary.c_str(), path.c_str()) != 0) return error_from_errno(errno, path, "rename");
         return sync_folder(path.parent_path());
     };

@@ -12,6 +12,7 @@
 #include "tensor_bridge.h"
 #include "tsne/affinities.h"
 #include "tsne/interpolated_repulsion.h"
+#include "guard.h"
 #include "tsne/principal_components.h"
 #include "tsne/tsne_objective.h"
 
@@ -190,15 +191,8 @@ Expected<TsneResult> run_tsne_unchecked(const FloatMatrix& points, const TsnePar
 Expected<TsneResult> run_tsne(const FloatMatrix& points, const TsneParams& params, const JobContext& job,
                               const TsneLayoutCallback& on_layout) {
     if (auto valid = validate(points, params); !valid) return valid.error();
-    try {
-        return run_tsne_unchecked(points, params, job, on_layout);
-    } catch (const c10::Error& error) {
-        return make_error(ErrorCode::internal, std::string("t-SNE: ") + error.what_without_backtrace());
-    } catch (const std::bad_alloc&) {
-        return make_error(ErrorCode::internal, "t-SNE: out of memory for " + std::to_string(points.rows()) + " points");
-    } catch (const std::exception& error) {
-        return make_error(ErrorCode::internal, std::string("t-SNE: ") + error.what());
-    }
+    return detail::guarded("t-SNE of " + std::to_string(points.rows()) + " points",
+                           [&] { return run_tsne_unchecked(points, params, job, on_layout); });
 }
 
 }  // namespace corral

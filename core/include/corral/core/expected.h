@@ -19,6 +19,7 @@ enum class ErrorCode {
     busy,              // another process holds the resource (for example a project lock)
     disk_full,         // a write ran out of space; nothing was half-written
     cancelled,         // the job was asked to stop
+    out_of_memory,     // an allocation failed (the input was too large for this machine's memory)
     internal,          // a bug: an invariant broke
 };
 

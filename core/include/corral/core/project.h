@@ -27,8 +27,15 @@ inline constexpr int kProjectSchemaVersion = 1;
 
 class Project {
 public:
-    // Opens an existing project folder (running any migrations to kProjectSchemaVersion).
+    // Opens an existing project folder (running any migrations to kProjectSchemaVersion). A
+    // database that is empty, foreign (no Corral schema), damaged or newer is refused and left
+    // byte for byte as it was.
     static Expected<std::unique_ptr<Project>> open(const std::filesystem::path& folder);
+    // Opens it for reading only: nothing is written (not the lock file, no migration, no -shm
+    // file unless a writer has the project open), so it works on a read-only (archived) folder
+    // and beside a Corral that has the project open. While no writer has it, a shared lock keeps
+    // writers out until this Project closes. Every write method fails with io_error.
+    static Expected<std::unique_ptr<Project>> open_read_only(const std::filesystem::path& folder);
     // Creates a new project folder (fails if it exists); creation is atomic: a killed creation
     // leaves no half-made project behind.
     static Expected<std::unique_ptr<Project>> create(const std::filesystem::path& folder);
@@ -40,6 +47,7 @@ public:
 
     const std::filesystem::path& folder() const;
     int schema_version() const;
+    bool read_only() const;
 
     // --- dataset and images
     // Registers the dataset and its images (replacing an earlier registration of the same spec).
@@ -48,6 +56,8 @@ public:
     Expected<std::vector<ImageRecord>> images() const;
     // Re-checks every image file against its registered size (and, with `read_contents`, hash).
     Expected<std::vector<ImageProblem>> verify_images(bool read_contents, const JobContext& job = {}) const;
+    // Re-reads every stored file (embeddings, maps, checkpoints) against its recorded size and CRC-32.
+    Expected<std::vector<StoredFileProblem>> verify_files(const JobContext& job = {}) const;
 
     // --- embeddings: embeddings/ENCODER.bin, checked by size and checksum on every load
     Status store_embeddings(const std::string& encoder_id, const FloatMatrix& features);
@@ -75,6 +85,7 @@ public:
                                        const std::string& parameters_json = "{}");
     Expected<QueryRound> round(std::int64_t id) const;
     Expected<std::optional<QueryRound>> open_round() const;
+    Expected<std::vector<QueryRound>> rounds() const;  // every round with its samples, oldest first
     Status set_round_position(std::int64_t round_id, std::int64_t position);
     Status close_round(std::int64_t round_id);
     // Durably records the answer (and advances its round past the sample) before returning its id.
@@ -113,6 +124,7 @@ public:
 
 private:
     explicit Project(std::unique_ptr<Impl> impl);
+    static Expected<std::unique_ptr<Project>> create_project(const std::filesystem::path& folder);
     std::unique_ptr<Impl> impl_;
 };
 

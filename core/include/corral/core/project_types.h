@@ -33,6 +33,13 @@ struct ImageProblem {
     std::string reason;  // "vanished", "unreadable: ...", "changed: ..."
 };
 
+// A stored file (embeddings, map, checkpoint) that no longer matches its recorded size and CRC-32.
+struct StoredFileProblem {
+    std::string file;    // relative to the project folder
+    std::string kind;    // "embeddings", "map", "checkpoint"
+    std::string reason;  // "missing", "truncated or changed (...)", "damaged (checksum mismatch)"
+};
+
 struct EncoderRecord {
     std::string encoder_id;
     std::string file;  // relative to the project folder

@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -145,9 +147,24 @@ private:
 };
 TORCH_MODULE(ClipModel);
 
+// Every parameter a CLIPModel of `config` has (Hugging Face names), its shape, and the
+// config.json fields that shape follows from; computed without building the model.
+struct ClipParameterShape {
+    std::vector<std::int64_t> shape;
+    std::string fields;  // "vision_config hidden_size, patch_size"
+};
+std::map<std::string, ClipParameterShape> clip_parameter_shapes(const ClipConfig& config);
+
+// Checks the file's header against the config before anything is allocated: the layer counts,
+// every parameter present with the shape the config implies, and a floating-point dtype (F32,
+// F16, BF16, F64). Throws ModelError naming config.json's field at fault (corrupt), or the
+// missing tensors (missing), or the dtype (unsupported).
+void check_clip_weights(const ClipConfig& config, const SafetensorsFile& weights);
+
 // Copies every parameter of `model` from the file by name (converting F16/BF16/F64 to the
-// parameter's dtype). Throws ModelError: missing (a parameter absent from the file) or corrupt
-// (a shape that disagrees with the config). Tensors in the file the model lacks are ignored.
+// parameter's dtype) after check_clip_weights. Throws ModelError: missing (a parameter absent
+// from the file), corrupt (a shape that disagrees with the config, or NaN or infinite values).
+// Tensors in the file the model lacks are ignored.
 void load_clip_weights(ClipModel& model, const SafetensorsFile& weights);
 
 // config.json + model.safetensors from a Hugging Face CLIP folder, in evaluation mode on the CPU.

@@ -43,6 +43,9 @@ public:
     // images.
     void open_path(const QString& path);
     static bool is_project_folder(const QString& path);
+    // File → Export Clusters after the file dialog: asks links or copies (folder), and before
+    // replacing anything that exists; core refuses paths inside a project. Public for tests.
+    void export_clustering_to(const QString& format, const QString& output);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
