@@ -36,8 +36,8 @@ SessionSettings fashion_settings(const std::string& encoder_spec, std::int64_t l
     return settings;
 }
 
-// A small convnet trained briefly on `limit` Fashion-MNIST images: a weak pre-trained clustering
-// model that answers can visibly improve.
+// A convnet of the default widths trained briefly on `limit` Fashion-MNIST images: a weak
+// pre-trained clustering model that answers can visibly improve.
 std::filesystem::path small_convnet(const testing::TempDir& folder, std::int64_t limit) {
     DatasetOptions options;
     options.limit = limit;
@@ -46,10 +46,9 @@ std::filesystem::path small_convnet(const testing::TempDir& folder, std::int64_t
     ConvnetTrainingParams training;
     training.output_folder = folder / "model";
     training.clusters = 10;
-    training.epochs = 6;
+    training.epochs = 8;
     training.images_per_epoch = 0;
     training.batch_size = 100;
-    training.widths = {8, 16};
     training.learning_rate = 3e-3;
     training.seed = 3;
     REQUIRE(train_convnet(**dataset, training));
@@ -68,10 +67,10 @@ TEST_CASE("network fine-tuning learns from answers and never changes the model i
         return;
     }
     testing::TempDir folder;
-    const auto model = small_convnet(folder, 1000);
+    const auto model = small_convnet(folder, 2000);
     const auto original_bytes = folder_bytes(model);
     const auto project_folder = folder / "network.corral";
-    auto settings = fashion_settings("convnet:" + model.string(), 1000);
+    auto settings = fashion_settings("convnet:" + model.string(), 2000);
     settings.fine_tune_epochs = 50;
     auto created = InteractiveSession::create(project_folder, settings, {});
     REQUIRE(created);
@@ -101,7 +100,7 @@ TEST_CASE("network fine-tuning learns from answers and never changes the model i
     CHECK(session.features()->rows() == initial_features->rows());
     auto stored = session.project().load_embeddings(session.clustering().encoder_id);
     REQUIRE(stored);
-    CHECK(stored->rows() == 1000);
+    CHECK(stored->rows() == 2000);
     std::int64_t answers = 0;
     for (const auto& answer : *session.project().answers()) answers += answer.kind != AnswerKind::skip;
     CHECK(answers == 200);  // every simulated answer is in the store like a person's

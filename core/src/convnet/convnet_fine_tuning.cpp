@@ -185,6 +185,17 @@ Expected<ConvnetFineTuneResult> fine_tune_convnet(const std::filesystem::path& m
         auto images = detail::load_all_images(dataset, geometry, job.stage(0.0, 0.03));
         if (!images) return images.error();
         model->to(device);
+        // Channels-last, which pre-training uses for speed, corrupts the heap in this build's
+        // oneDNN when eval-mode forwards and training steps alternate on small widths (reproduced
+        // with widths 8/16: "corrupted size vs. prev_size" inside convolution_backward). The
+        // fine-tune therefore runs in the plain NCHW layout, weights and batches alike.
+        {
+            torch::NoGradGuard no_grad;
+            for (auto& parameter : model->parameters()) {
+                if (parameter.dim() == 4) parameter.set_data(parameter.data().contiguous());
+            }
+        }
+        const auto layout = [](const torch::Tensor& batch) { return batch.contiguous(); };
 
         const auto frozen = frozen_modules(model, params.frozen_leading_blocks);
         std::vector<torch::Tensor> trained;
@@ -243,14 +254,14 @@ Expected<ConvnetFineTuneResult> fine_tune_convnet(const std::filesystem::path& m
                     // Clean views in eval mode give the labels; the strong views below learn them.
                     set_training(false);
                     torch::NoGradGuard no_grad;
-                    const auto clean = detail::normalise_batch(images->index_select(0, unlabeled).to(device), info.normalisation);
+                    const auto clean = layout(detail::normalise_batch(images->index_select(0, unlabeled).to(device), info.normalisation));
                     table.admit(unlabeled, torch::softmax(cluster_logits(model, clean), 1).to(torch::kCPU),
                                 params.confidence_threshold);
                 }
                 set_training(true);
                 const auto batch_samples = torch::cat({positive_samples, negative_samples, unlabeled});
-                const auto strong = detail::augment_batch(images->index_select(0, batch_samples).to(device), augmentation,
-                                                          info.normalisation, generator);
+                const auto strong = layout(detail::augment_batch(images->index_select(0, batch_samples).to(device), augmentation,
+                                                          info.normalisation, generator));
                 const auto logits = cluster_logits(model, strong);
                 const auto p_count = positive_samples.numel();
                 const auto q_count = negative_samples.numel();
