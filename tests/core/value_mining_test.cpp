@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 
 #include <torch/torch.h>
 
@@ -161,4 +162,39 @@ TEST_CASE("value mining rejects bad input", "[unit][idc]") {
     auto all = miner.select(features, random_matrix(3, 4, 2), 80);
     REQUIRE(all);
     CHECK(all->picks.size() == 50);
+}
+
+TEST_CASE("value mining works on collections smaller than K and takes earlier answers as seeds", "[unit][idc]") {
+    // Ten images and K = 20: every other image is a neighbour (this used to be refused).
+    const auto features = random_matrix(10, 4, 3);
+    ValueMiner miner;
+    auto tiny = miner.select(features, random_matrix(3, 4, 4), 5);
+    REQUIRE(tiny);
+    CHECK(tiny->picks.size() == 5);
+    CHECK(tiny->representativeness.size() == 10);
+
+    // Seeds join S before the first pick: the three greedy methods still agree, and the first
+    // pick's diversity is measured against the seeds (0 means S was empty).
+    const auto points = random_matrix(400, 8, 5);
+    const auto centres = random_matrix(4, 8, 6);
+    const std::vector<std::int64_t> seeds{3, 50, 120, 399};
+    std::vector<std::vector<std::int64_t>> picks;
+    for (const auto method : {GreedyMethod::lazy, GreedyMethod::incremental, GreedyMethod::recompute}) {
+        ValueMinerParams params;
+        params.greedy = method;
+        auto selection = ValueMiner(params).select(points, centres, 30, seeds, seeds);
+        REQUIRE(selection);
+        CHECK(selection->picks.front().diversity != 0.0);
+        std::vector<std::int64_t> samples;
+        for (const auto& pick : selection->picks) samples.push_back(pick.sample);
+        for (const auto seed : seeds) CHECK(std::find(samples.begin(), samples.end(), seed) == samples.end());
+        picks.push_back(samples);
+    }
+    CHECK(picks[0] == picks[1]);
+    CHECK(picks[0] == picks[2]);
+    auto unseeded = ValueMiner().select(points, centres, 30, seeds);
+    REQUIRE(unseeded);
+    CHECK(unseeded->picks.front().diversity == 0.0);
+    const std::vector<std::int64_t> outside{400};
+    CHECK_FALSE(ValueMiner().select(points, centres, 5, {}, outside));
 }

@@ -1,5 +1,7 @@
 #include "corral/core/idc_engine.h"
 
+#include "guard.h"
+
 namespace corral {
 
 Expected<SimulatedAnswerSource> SimulatedAnswerSource::create(const InteractiveSession& session) {
@@ -28,10 +30,8 @@ int round_budget(const IdcRunParams& params, int round) {
     return params.queries / params.rounds + (round < params.queries % params.rounds ? 1 : 0);
 }
 
-}  // namespace
-
-Expected<std::vector<IdcRoundReport>> run_idc_rounds(InteractiveSession& session, AnswerSource& source,
-                                                     const IdcRunParams& params, const JobContext& job) {
+Expected<std::vector<IdcRoundReport>> run_rounds(InteractiveSession& session, AnswerSource& source,
+                                                 const IdcRunParams& params, const JobContext& job) {
     if (params.rounds < 1 || params.queries < params.rounds) {
         return make_error(ErrorCode::invalid_argument, "each round needs at least one question");
     }
@@ -76,6 +76,13 @@ Expected<std::vector<IdcRoundReport>> run_idc_rounds(InteractiveSession& session
         reports.push_back(std::move(report));
     }
     return reports;
+}
+
+}  // namespace
+
+Expected<std::vector<IdcRoundReport>> run_idc_rounds(InteractiveSession& session, AnswerSource& source,
+                                                     const IdcRunParams& params, const JobContext& job) {
+    return detail::guarded("IDC rounds", [&] { return run_rounds(session, source, params, job); });
 }
 
 }  // namespace corral

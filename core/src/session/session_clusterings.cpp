@@ -9,6 +9,7 @@
 #include "corral/core/encoder.h"
 #include "corral/core/interactive_session.h"
 #include "corral/core/project_data.h"
+#include "guard.h"
 #include "session/session_state.h"
 
 namespace corral {
@@ -196,14 +197,16 @@ FineTuneTarget InteractiveSession::fine_tune_target() const {
 
 Expected<std::shared_ptr<const PreparedClustering>> InteractiveSession::prepare_switch(std::int64_t clustering_id,
                                                                                       const JobContext& job) const {
-    auto record = state_->project->clustering(clustering_id);
-    if (!record) return record.error();
-    const auto current = state_->snapshot();
-    auto active = state_->prepare(std::move(*record), current.get(), job);
-    if (!active) return active.error();
-    auto prepared = std::make_shared<PreparedClustering>();
-    prepared->active = std::move(*active);
-    return std::shared_ptr<const PreparedClustering>(std::move(prepared));
+    return detail::guarded("switching clusterings", [&]() -> Expected<std::shared_ptr<const PreparedClustering>> {
+        auto record = state_->project->clustering(clustering_id);
+        if (!record) return record.error();
+        const auto current = state_->snapshot();
+        auto active = state_->prepare(std::move(*record), current.get(), job);
+        if (!active) return active.error();
+        auto prepared = std::make_shared<PreparedClustering>();
+        prepared->active = std::move(*active);
+        return std::shared_ptr<const PreparedClustering>(std::move(prepared));
+    });
 }
 
 Status InteractiveSession::adopt_switch(const PreparedClustering& prepared) {

@@ -5,6 +5,7 @@
 
 #include "corral/core/interactive_session.h"
 #include "corral/core/queries.h"
+#include "guard.h"
 #include "session/session_state.h"
 
 namespace corral {
@@ -30,40 +31,42 @@ SessionStep InteractiveSession::next_step() const {
 }
 
 Expected<RoundPlan> InteractiveSession::plan_round(int queries, const JobContext& job) const {
-    if (queries < 1) return make_error(ErrorCode::invalid_argument, "a round needs at least one query");
-    const auto active = state_->snapshot();
-    const auto answered = answered_samples(*state_->project);
-    Selection selection;
-    {
-        std::lock_guard lock(state_->miner_mutex);
-        auto selected = state_->miner.select(*active->features, active->centres, queries, answered, answered,
-                                             job.stage(0.0, 0.9));
-        if (!selected) return selected.error();
-        selection = std::move(*selected);
-    }
-    QueryBuilderParams query_params;
-    query_params.candidates = std::min(state_->settings.candidates, active->record.cluster_count);
-    auto built = QueryBuilder(query_params).build(*active->features, active->centres, active->record.assignment, selection);
-    if (!built) return built.error();
-    RoundPlan plan;
-    plan.clustering_id = active->record.id;
-    plan.diversity_seeds = static_cast<std::int64_t>(answered.size());
-    plan.elapsed_ms = selection.scoring_ms + selection.greedy_ms;
-    for (const Query& query : *built) {
-        RoundSample sample;
-        sample.sample = query.sample;
-        sample.value_score = query.value.value;
-        for (const auto& candidate : query.candidates) {
-            sample.candidates.push_back(candidate.cluster);
-            sample.candidate_scores.push_back(candidate.similarity);
+    return detail::guarded("choosing questions", [&]() -> Expected<RoundPlan> {
+        if (queries < 1) return make_error(ErrorCode::invalid_argument, "a round needs at least one query");
+        const auto active = state_->snapshot();
+        const auto answered = answered_samples(*state_->project);
+        Selection selection;
+        {
+            std::lock_guard lock(state_->miner_mutex);
+            auto selected = state_->miner.select(*active->features, active->centres, queries, answered, answered,
+                                                 job.stage(0.0, 0.9));
+            if (!selected) return selected.error();
+            selection = std::move(*selected);
         }
-        plan.samples.push_back(std::move(sample));
-        plan.hardness.push_back(query.value.hardness);
-        plan.representativeness.push_back(query.value.representativeness);
-        plan.diversity.push_back(query.value.diversity);
-    }
-    job.report(1.0, "round ready");
-    return plan;
+        QueryBuilderParams query_params;
+        query_params.candidates = std::min(state_->settings.candidates, active->record.cluster_count);
+        auto built = QueryBuilder(query_params).build(*active->features, active->centres, active->record.assignment, selection);
+        if (!built) return built.error();
+        RoundPlan plan;
+        plan.clustering_id = active->record.id;
+        plan.diversity_seeds = static_cast<std::int64_t>(answered.size());
+        plan.elapsed_ms = selection.scoring_ms + selection.greedy_ms;
+        for (const Query& query : *built) {
+            RoundSample sample;
+            sample.sample = query.sample;
+            sample.value_score = query.value.value;
+            for (const auto& candidate : query.candidates) {
+                sample.candidates.push_back(candidate.cluster);
+                sample.candidate_scores.push_back(candidate.similarity);
+            }
+            plan.samples.push_back(std::move(sample));
+            plan.hardness.push_back(query.value.hardness);
+            plan.representativeness.push_back(query.value.representativeness);
+            plan.diversity.push_back(query.value.diversity);
+        }
+        job.report(1.0, "round ready");
+        return plan;
+    });
 }
 
 Status InteractiveSession::adopt_round(const RoundPlan& plan) {

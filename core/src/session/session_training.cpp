@@ -9,6 +9,7 @@
 #include "corral/core/convnet_fine_tuning.h"
 #include "corral/core/encoder.h"
 #include "corral/core/interactive_session.h"
+#include "guard.h"
 #include "session/session_state.h"
 
 namespace corral {
@@ -178,30 +179,32 @@ TrainedModel::~TrainedModel() {
 }
 
 Expected<TrainingOutcome> InteractiveSession::train(const JobContext& job) const {
-    const auto active = state_->snapshot();
-    auto mapped = training_answers(*state_->project, active->record);
-    if (!mapped) return mapped.error();
-    if (mapped->answers.empty()) {
-        return make_error(ErrorCode::invalid_argument,
-                          mapped->left_out > 0 ? "the answers were given under other clusterings whose clusters have no "
-                                                 "clear counterpart in this one"
-                                               : "there are no answers to learn from yet");
-    }
-    Stopwatch clock;
-    TrainingOutcome outcome;
-    outcome.from_clustering_id = active->record.id;
-    outcome.target = session_detail::resolve_target(state_->settings, *active);
-    outcome.answers_used = static_cast<std::int64_t>(mapped->answers.size());
-    outcome.answers_mapped = mapped->mapped;
-    outcome.answers_left_out = mapped->left_out;
-    outcome.model = std::make_shared<TrainedModel>();
-    const auto trained = outcome.target == FineTuneTarget::network
-                             ? train_network(*state_, *active, mapped->answers, outcome, *outcome.model, job)
-                             : train_head(*state_, *active, mapped->answers, outcome, *outcome.model, job);
-    if (!trained) return trained.error();
-    outcome.elapsed_ms = clock.elapsed_ms();
-    job.report(1.0, "fine-tuned");
-    return outcome;
+    return detail::guarded("fine-tuning", [&]() -> Expected<TrainingOutcome> {
+        const auto active = state_->snapshot();
+        auto mapped = training_answers(*state_->project, active->record);
+        if (!mapped) return mapped.error();
+        if (mapped->answers.empty()) {
+            return make_error(ErrorCode::invalid_argument,
+                              mapped->left_out > 0 ? "the answers were given under other clusterings whose clusters have no "
+                                                     "clear counterpart in this one"
+                                                   : "there are no answers to learn from yet");
+        }
+        Stopwatch clock;
+        TrainingOutcome outcome;
+        outcome.from_clustering_id = active->record.id;
+        outcome.target = session_detail::resolve_target(state_->settings, *active);
+        outcome.answers_used = static_cast<std::int64_t>(mapped->answers.size());
+        outcome.answers_mapped = mapped->mapped;
+        outcome.answers_left_out = mapped->left_out;
+        outcome.model = std::make_shared<TrainedModel>();
+        const auto trained = outcome.target == FineTuneTarget::network
+                                 ? train_network(*state_, *active, mapped->answers, outcome, *outcome.model, job)
+                                 : train_head(*state_, *active, mapped->answers, outcome, *outcome.model, job);
+        if (!trained) return trained.error();
+        outcome.elapsed_ms = clock.elapsed_ms();
+        job.report(1.0, "fine-tuned");
+        return outcome;
+    });
 }
 
 namespace {
@@ -239,92 +242,94 @@ constexpr double kWorseMargin = 0.005;
 }  // namespace
 
 Expected<ClusteringChange> InteractiveSession::adopt_training(const TrainingOutcome& outcome) {
-    const auto previous = state_->snapshot();
-    if (outcome.from_clustering_id != previous->record.id) {
-        return make_error(ErrorCode::invalid_argument, "the training started from an earlier clustering");
-    }
-    if (!outcome.model) return make_error(ErrorCode::invalid_argument, "the training outcome holds no model");
-    const TrainedModel& model = *outcome.model;
-    const bool network = outcome.target == FineTuneTarget::network;
-    nlohmann::json parameters = {{"from_clustering", outcome.from_clustering_id},
-                                 {"answers", outcome.answers_used},
-                                 {"answers_mapped", outcome.answers_mapped},
-                                 {"answers_left_out", outcome.answers_left_out},
-                                 {"positives", outcome.positives},
-                                 {"negatives", outcome.negatives},
-                                 {"pseudo_labelled", outcome.pseudo_labelled},
-                                 {"epochs", state_->settings.fine_tune_epochs},
-                                 {"target", network ? "network" : "head"}};
-    if (network) parameters["model"] = model.model_folder_in_project;
-    auto run = state_->project->begin_run(outcome.from_clustering_id, parameters.dump());
-    if (!run) return run.error();
-    if (network) {
-        if (auto recorded = record_tuned_model(*state_->project, model); !recorded) return recorded.error();
-        model.adopted = true;
-    } else {
-        // The fine-tuned head goes with the run: a reopened project learns on from it, not from a refit.
-        auto head = model.head->save_head();
-        if (!head) return head.error();
-        if (auto stored = state_->project->store_checkpoint(*run, state_->settings.fine_tune_epochs,
-                                                            "idc-head-run" + std::to_string(*run) + ".pt", *head);
-            !stored) {
-            return stored.error();
+    return detail::guarded("adopting the fine-tuned clustering", [&]() -> Expected<ClusteringChange> {
+        const auto previous = state_->snapshot();
+        if (outcome.from_clustering_id != previous->record.id) {
+            return make_error(ErrorCode::invalid_argument, "the training started from an earlier clustering");
         }
-    }
-    ClusteringRecord record;
-    record.name = fresh_round_name(*state_->project);
-    record.method = "idc";
-    record.parameters_json = parameters.dump();
-    record.encoder_id = network ? model.encoder_id : previous->encoder_id;
-    record.cluster_count = previous->record.cluster_count;
-    record.assignment = outcome.assignment;
-    record.cluster_names = previous->record.cluster_names;  // the head keeps cluster identities
-    auto id = state_->project->save_clustering(record);
-    if (!id) return id.error();
-    record.id = *id;
-    if (auto current = state_->project->set_current_clustering(*id); !current) return current.error();
+        if (!outcome.model) return make_error(ErrorCode::invalid_argument, "the training outcome holds no model");
+        const TrainedModel& model = *outcome.model;
+        const bool network = outcome.target == FineTuneTarget::network;
+        nlohmann::json parameters = {{"from_clustering", outcome.from_clustering_id},
+                                     {"answers", outcome.answers_used},
+                                     {"answers_mapped", outcome.answers_mapped},
+                                     {"answers_left_out", outcome.answers_left_out},
+                                     {"positives", outcome.positives},
+                                     {"negatives", outcome.negatives},
+                                     {"pseudo_labelled", outcome.pseudo_labelled},
+                                     {"epochs", state_->settings.fine_tune_epochs},
+                                     {"target", network ? "network" : "head"}};
+        if (network) parameters["model"] = model.model_folder_in_project;
+        auto run = state_->project->begin_run(outcome.from_clustering_id, parameters.dump());
+        if (!run) return run.error();
+        if (network) {
+            if (auto recorded = record_tuned_model(*state_->project, model); !recorded) return recorded.error();
+            model.adopted = true;
+        } else {
+            // The fine-tuned head goes with the run: a reopened project learns on from it, not from a refit.
+            auto head = model.head->save_head();
+            if (!head) return head.error();
+            if (auto stored = state_->project->store_checkpoint(*run, state_->settings.fine_tune_epochs,
+                                                                "idc-head-run" + std::to_string(*run) + ".pt", *head);
+                !stored) {
+                return stored.error();
+            }
+        }
+        ClusteringRecord record;
+        record.name = fresh_round_name(*state_->project);
+        record.method = "idc";
+        record.parameters_json = parameters.dump();
+        record.encoder_id = network ? model.encoder_id : previous->encoder_id;
+        record.cluster_count = previous->record.cluster_count;
+        record.assignment = outcome.assignment;
+        record.cluster_names = previous->record.cluster_names;  // the head keeps cluster identities
+        auto id = state_->project->save_clustering(record);
+        if (!id) return id.error();
+        record.id = *id;
+        if (auto current = state_->project->set_current_clustering(*id); !current) return current.error();
 
-    ClusteringChange change;
-    change.previous_clustering_id = previous->record.id;
-    change.clustering_id = *id;
-    change.clustering_name = record.name;
-    change.images = static_cast<std::int64_t>(record.assignment.size());
-    for (std::size_t i = 0; i < record.assignment.size() && i < previous->record.assignment.size(); ++i) {
-        change.images_changed += record.assignment[i] != previous->record.assignment[i];
-    }
-    if (state_->round) {
-        change.round_was_open = true;
-        change.round_questions = static_cast<std::int64_t>(state_->round->samples.size());
-        change.round_answered = state_->round->position;
-        if (auto closed = state_->project->close_round(state_->round->id); !closed) return closed.error();
-        state_->round.reset();
-    }
+        ClusteringChange change;
+        change.previous_clustering_id = previous->record.id;
+        change.clustering_id = *id;
+        change.clustering_name = record.name;
+        change.images = static_cast<std::int64_t>(record.assignment.size());
+        for (std::size_t i = 0; i < record.assignment.size() && i < previous->record.assignment.size(); ++i) {
+            change.images_changed += record.assignment[i] != previous->record.assignment[i];
+        }
+        if (state_->round) {
+            change.round_was_open = true;
+            change.round_questions = static_cast<std::int64_t>(state_->round->samples.size());
+            change.round_answered = state_->round->position;
+            if (auto closed = state_->project->close_round(state_->round->id); !closed) return closed.error();
+            state_->round.reset();
+        }
 
-    auto next = std::make_shared<ActiveClustering>();
-    next->features = network ? model.features : previous->features;
-    next->encoder_id = record.encoder_id;
-    next->model_folder = network ? std::optional<std::filesystem::path>(model.model_folder) : previous->model_folder;
-    session_detail::centres_and_exemplars(*next->features, record.assignment, record.cluster_count, next->centres,
-                                          next->exemplars);
-    if (!network) next->head = std::make_shared<const FeedbackTrainer>(model.head->copy());
-    next->record = std::move(record);
-    state_->publish(std::move(next));
+        auto next = std::make_shared<ActiveClustering>();
+        next->features = network ? model.features : previous->features;
+        next->encoder_id = record.encoder_id;
+        next->model_folder = network ? std::optional<std::filesystem::path>(model.model_folder) : previous->model_folder;
+        session_detail::centres_and_exemplars(*next->features, record.assignment, record.cluster_count, next->centres,
+                                              next->exemplars);
+        if (!network) next->head = std::make_shared<const FeedbackTrainer>(model.head->copy());
+        next->record = std::move(record);
+        state_->publish(std::move(next));
 
-    nlohmann::json metrics = {{"final_loss", outcome.final_loss}, {"elapsed_ms", outcome.elapsed_ms},
-                              {"images_changed", change.images_changed}};
-    if (state_->dataset->has_ground_truth()) {
-        change.before = state_->scores_by_clustering[change.previous_clustering_id];
-        change.after = state_->scores_by_clustering[*id];
-        change.got_worse = change.after->acc < change.before->acc - kWorseMargin ||
-                           change.after->nmi < change.before->nmi - kWorseMargin;
-        metrics["nmi"] = change.after->nmi;
-        metrics["acc"] = change.after->acc;
-        metrics["ari"] = change.after->ari;
-    }
-    if (auto finished = state_->project->finish_run(*run, RunStatus::finished, metrics.dump(), *id); !finished) {
-        return finished.error();
-    }
-    return change;
+        nlohmann::json metrics = {{"final_loss", outcome.final_loss}, {"elapsed_ms", outcome.elapsed_ms},
+                                  {"images_changed", change.images_changed}};
+        if (state_->dataset->has_ground_truth()) {
+            change.before = state_->scores_by_clustering[change.previous_clustering_id];
+            change.after = state_->scores_by_clustering[*id];
+            change.got_worse = change.after->acc < change.before->acc - kWorseMargin ||
+                               change.after->nmi < change.before->nmi - kWorseMargin;
+            metrics["nmi"] = change.after->nmi;
+            metrics["acc"] = change.after->acc;
+            metrics["ari"] = change.after->ari;
+        }
+        if (auto finished = state_->project->finish_run(*run, RunStatus::finished, metrics.dump(), *id); !finished) {
+            return finished.error();
+        }
+        return change;
+    });
 }
 
 }  // namespace corral
