@@ -260,3 +260,24 @@ TEST_CASE("a round after another keeps away from the samples already answered", 
     // Even the first pick's diversity was measured against round 1's answers (0 means S was empty).
     CHECK(plan->diversity.front() != 0.0);
 }
+
+TEST_CASE("a collection of 15 images is asked questions and learns from them", "[unit][idc][session]") {
+    if (!find_fashion_mnist()) {
+        WARN("Fashion-MNIST is not installed (dataset-fashion-mnist); nothing to check");
+        return;
+    }
+    testing::TempDir folder;
+    auto settings = fashion_settings("pixels", 15);
+    settings.clusters = 3;
+    settings.candidates = 3;
+    settings.fine_tune_epochs = 3;
+    auto created = InteractiveSession::create(folder / "tiny.corral", settings, {});
+    REQUIRE(created);  // K = 20 neighbours for 15 images used to refuse every round
+    auto user = SimulatedAnswerSource::create(**created);
+    REQUIRE(user);
+    auto reports = run_idc_rounds(**created, *user, IdcRunParams{6, 2}, {});
+    REQUIRE(reports);
+    CHECK(reports->size() == 2);
+    CHECK(reports->back().diversity_seeds == 3);
+    CHECK((*created)->clustering().assignment.size() == 15);
+}
