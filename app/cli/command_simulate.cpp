@@ -21,10 +21,7 @@ namespace corral::cli {
 namespace {
 
 Expected<SelectionStrategy> parse_strategy(const std::string& name) {
-    if (name == "hard") return SelectionStrategy::hard;
-    if (name == "hard-rep") return SelectionStrategy::hard_representative;
-    if (name == "hard-rep-div") return SelectionStrategy::hard_representative_diverse;
-    if (name == "random") return SelectionStrategy::random;
+    if (auto strategy = selection_strategy_from_name(name)) return *strategy;
     return make_error(ErrorCode::invalid_argument, "--strategy is hard, hard-rep, hard-rep-div or random");
 }
 
@@ -45,16 +42,6 @@ Expected<ValueWeights> parse_weights(const std::string& list) {
                           "--weights is three numbers hardness,representativeness,diversity (diversity >= 0)");
     }
     return ValueWeights{values[0], values[1], values[2]};
-}
-
-const char* strategy_name(SelectionStrategy strategy) {
-    switch (strategy) {
-        case SelectionStrategy::hard: return "hard";
-        case SelectionStrategy::hard_representative: return "hard-rep";
-        case SelectionStrategy::random: return "random";
-        case SelectionStrategy::hard_representative_diverse: break;
-    }
-    return "hard-rep-div";
 }
 
 nlohmann::json scores_json(const std::optional<ClusteringScores>& scores) {
@@ -205,7 +192,7 @@ int run_simulate(Arguments& arguments) {
         {"encoder", used_settings.encoder_spec},
         {"clusters", (*session)->clustering().cluster_count},
         {"candidates", used_settings.candidates},
-        {"strategy", strategy_name(used_settings.strategy)},
+        {"strategy", std::string(selection_strategy_name(used_settings.strategy))},
         {"seed", used_settings.seed},
         {"project", project_path ? folder.string() : std::string("(temporary)")},
         {"reopened", reopening},

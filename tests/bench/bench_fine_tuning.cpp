@@ -59,10 +59,7 @@ int main(int argc, char* argv[]) {
     if (auto adopted = (*session)->adopt_round(*plan); !adopted) fail(adopted.error());
     auto user = SimulatedAnswerSource::create(**session);
     if (!user) fail(user.error());
-    while ((*session)->next_step() == SessionStep::answer_query) {
-        const auto choice = user->answer(*(*session)->current_query());
-        if (auto answered = (*session)->answer(choice.kind, choice.cluster); !answered) fail(answered.error());
-    }
+    if (auto answered = answer_open_round(**session, *user); !answered) fail(answered.error());
     Stopwatch network_watch;
     auto network = (*session)->train({});
     if (!network) fail(network.error());
@@ -78,10 +75,7 @@ int main(int argc, char* argv[]) {
     auto head_plan = (*head_session)->plan_round(answers, {});
     if (!head_plan) fail(head_plan.error());
     if (auto adopted = (*head_session)->adopt_round(*head_plan); !adopted) fail(adopted.error());
-    while ((*head_session)->next_step() == SessionStep::answer_query) {
-        const auto choice = user->answer(*(*head_session)->current_query());
-        if (auto answered = (*head_session)->answer(choice.kind, choice.cluster); !answered) fail(answered.error());
-    }
+    if (auto answered = answer_open_round(**head_session, *user); !answered) fail(answered.error());
     Stopwatch head_watch;
     auto head = (*head_session)->train({});
     if (!head) fail(head.error());

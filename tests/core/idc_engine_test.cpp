@@ -140,10 +140,7 @@ TEST_CASE("a cancelled network fine-tune leaves model, clustering and project as
     REQUIRE(session.adopt_round(*plan));
     auto user = SimulatedAnswerSource::create(session);
     REQUIRE(user);
-    while (session.next_step() == SessionStep::answer_query) {
-        const auto choice = user->answer(*session.current_query());
-        REQUIRE(session.answer(choice.kind, choice.cluster));
-    }
+    REQUIRE(answer_open_round(session, *user));
     REQUIRE(session.next_step() == SessionStep::train);
     const auto clustering = session.clustering();
     const auto features = session.features();
@@ -196,10 +193,7 @@ TEST_CASE("answers given under one clustering train another, mapped or left out"
     REQUIRE(session.adopt_round(*plan));
     auto user = SimulatedAnswerSource::create(session);
     REQUIRE(user);
-    while (session.next_step() == SessionStep::answer_query) {
-        const auto choice = user->answer(*session.current_query());
-        REQUIRE(session.answer(choice.kind, choice.cluster));
-    }
+    REQUIRE(answer_open_round(session, *user));
     const auto& a = session.clustering();
 
     // B: A's clusters merged in pairs (5 clusters): every answer has a counterpart.

@@ -62,9 +62,9 @@ void TrainingSummaryBar::show_change(const ClusteringChange& change, const QStri
         lines << tr("%n answer(s) given under another clustering had no clear counterpart here and were left out.",
                     nullptr, static_cast<int>(answers_left_out));
     }
-    if (change.round_was_open) {
+    if (change.round_was_open && change.round_answered < change.round_questions) {
         lines << tr("The open round closed after %1 of %2 questions (its questions named the old clusters); "
-                    "your answers are kept.")
+                    "your answers are kept. Ask for a new round to go on.")
                      .arg(change.round_answered)
                      .arg(change.round_questions);
     }

@@ -115,24 +115,15 @@ ConvnetPrediction encode_all(models::ConvnetClustering& model, const torch::Tens
     torch::InferenceMode inference;
     model->eval();
     const auto count = images.size(0);
-    const auto clusters = model->options().clusters;
-    ConvnetPrediction prediction;
-    prediction.features = FloatMatrix(count, model->backbone()->feature_dimension());
-    prediction.probabilities = FloatMatrix(count, clusters);
-    prediction.assignment.resize(static_cast<std::size_t>(count));
+    auto prediction = detail::empty_prediction(model, count);
     for (std::int64_t begin = 0; begin < count; begin += kEncodingBatch) {
         if (job.stop_requested()) {
             cancelled = true;
             return prediction;
         }
         const auto size = std::min(kEncodingBatch, count - begin);
-        const auto outputs = model->forward(detail::normalise_batch(images.narrow(0, begin, size).to(device), normalisation));
-        const auto features = outputs.features.to(torch::kCPU, torch::kFloat32).contiguous();
-        const auto probabilities = outputs.probabilities.to(torch::kCPU, torch::kFloat32).contiguous();
-        const auto assignment = probabilities.argmax(1).to(torch::kInt32).contiguous();
-        std::copy_n(features.data_ptr<float>(), features.numel(), prediction.features.row(begin).data());
-        std::copy_n(probabilities.data_ptr<float>(), probabilities.numel(), prediction.probabilities.row(begin).data());
-        std::copy_n(assignment.data_ptr<int>(), size, prediction.assignment.begin() + begin);
+        detail::predict_rows(model, detail::normalise_batch(images.narrow(0, begin, size).to(device), normalisation).contiguous(),
+                             begin, prediction);
         job.report(static_cast<double>(begin + size) / static_cast<double>(count), "encoding with the tuned model");
     }
     return prediction;

@@ -57,23 +57,15 @@ Expected<ConvnetPrediction> predict_with_convnet(const std::filesystem::path& mo
         const auto& options = loaded.info.options;
         const detail::ImageGeometry geometry{static_cast<int>(options.input_size), static_cast<int>(options.input_channels)};
         const auto count = dataset.size();
-        ConvnetPrediction prediction;
-        prediction.features = FloatMatrix(count, options.widths.back());
-        prediction.probabilities = FloatMatrix(count, options.clusters);
-        prediction.assignment.resize(static_cast<std::size_t>(count));
+        auto prediction = detail::empty_prediction(loaded.model, count);
         constexpr std::int64_t chunk = 1024;
         for (std::int64_t begin = 0; begin < count; begin += chunk) {
             if (job.stop_requested()) return cancelled_error();
             const auto size = std::min(chunk, count - begin);
             auto images = detail::load_image_batch(dataset, begin, size, geometry, job);
             if (!images) return images.error();
-            const auto outputs = loaded.model->forward(detail::normalise_batch(images->to(device), loaded.info.normalisation));
-            const auto features = outputs.features.to(torch::kCPU, torch::kFloat32).contiguous();
-            const auto probabilities = outputs.probabilities.to(torch::kCPU, torch::kFloat32).contiguous();
-            const auto assignment = probabilities.argmax(1).to(torch::kInt32).contiguous();
-            std::copy_n(features.data_ptr<float>(), features.numel(), prediction.features.row(begin).data());
-            std::copy_n(probabilities.data_ptr<float>(), probabilities.numel(), prediction.probabilities.row(begin).data());
-            std::copy_n(assignment.data_ptr<int>(), size, prediction.assignment.begin() + begin);
+            detail::predict_rows(loaded.model, detail::normalise_batch(images->to(device), loaded.info.normalisation), begin,
+                                 prediction);
             job.report(static_cast<double>(begin + size) / static_cast<double>(count), "encoding with the convnet");
         }
         return prediction;

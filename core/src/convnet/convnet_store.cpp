@@ -142,6 +142,25 @@ bool load_optimizer_state(const std::filesystem::path& folder, models::ConvnetCl
     return true;
 }
 
+ConvnetPrediction empty_prediction(models::ConvnetClustering& model, std::int64_t count) {
+    ConvnetPrediction prediction;
+    prediction.features = FloatMatrix(count, model->backbone()->feature_dimension());
+    prediction.probabilities = FloatMatrix(count, model->options().clusters);
+    prediction.assignment.resize(static_cast<std::size_t>(count));
+    return prediction;
+}
+
+void predict_rows(models::ConvnetClustering& model, const torch::Tensor& normalised, std::int64_t begin,
+                  ConvnetPrediction& prediction) {
+    const auto outputs = model->forward(normalised);
+    const auto features = outputs.features.to(torch::kCPU, torch::kFloat32).contiguous();
+    const auto probabilities = outputs.probabilities.to(torch::kCPU, torch::kFloat32).contiguous();
+    const auto assignment = probabilities.argmax(1).to(torch::kInt32).contiguous();
+    std::copy_n(features.data_ptr<float>(), features.numel(), prediction.features.row(begin).data());
+    std::copy_n(probabilities.data_ptr<float>(), probabilities.numel(), prediction.probabilities.row(begin).data());
+    std::copy_n(assignment.data_ptr<int>(), assignment.numel(), prediction.assignment.begin() + begin);
+}
+
 void use_channels_last(models::ConvnetClustering& model) {
     torch::NoGradGuard no_grad;
     for (auto& parameter : model->parameters(true)) {

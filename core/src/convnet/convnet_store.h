@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "convnet/augmentation.h"
+#include "corral/core/convnet.h"
 #include "corral/core/expected.h"
 #include "corral/models/convnet.h"
 #include "corral/models/convnet_checkpoint.h"
@@ -41,6 +42,12 @@ LoadedConvnet load_convnet(const std::filesystem::path& folder, torch::Device de
 // the folder has none for that epoch.
 bool load_optimizer_state(const std::filesystem::path& folder, models::ConvnetClustering& model,
                           torch::optim::Adam& optimizer, int epochs_completed);
+
+// An empty prediction for `count` images of this model: features, probabilities, assignment.
+ConvnetPrediction empty_prediction(models::ConvnetClustering& model, std::int64_t count);
+// Runs the model (in inference mode, eval) on a normalised batch and writes its rows from `begin`.
+void predict_rows(models::ConvnetClustering& model, const torch::Tensor& normalised, std::int64_t begin,
+                  ConvnetPrediction& prediction);
 
 // Stores conv weights channels-last, the layout oneDNN convolutions run fastest in on the CPU.
 void use_channels_last(models::ConvnetClustering& model);

@@ -49,17 +49,12 @@ Expected<std::vector<IdcRoundReport>> run_rounds(InteractiveSession& session, An
         }
         report.selection_ms = watch.elapsed_ms();
         watch.restart();
-        while (session.next_step() == SessionStep::answer_query) {
-            if (job.stop_requested()) return cancelled_error();
-            const auto query = session.current_query();
-            const auto choice = source.answer(*query);
-            auto answered = session.answer(choice.kind, choice.cluster);
-            if (!answered) return answered.error();
-            ++report.answers;
-            report.positives += choice.kind == AnswerKind::positive;
-            report.negatives += choice.kind == AnswerKind::negative;
-            report.skips += choice.kind == AnswerKind::skip;
-        }
+        auto tally = answer_open_round(session, source, job);
+        if (!tally) return tally.error();
+        report.answers = tally->answers;
+        report.positives = tally->positives;
+        report.negatives = tally->negatives;
+        report.skips = tally->skips;
         report.answering_ms = watch.elapsed_ms();
         watch.restart();
         report.target = session.fine_tune_target();
@@ -79,6 +74,21 @@ Expected<std::vector<IdcRoundReport>> run_rounds(InteractiveSession& session, An
 }
 
 }  // namespace
+
+Expected<AnswerTally> answer_open_round(InteractiveSession& session, AnswerSource& source, const JobContext& job) {
+    AnswerTally tally;
+    while (session.next_step() == SessionStep::answer_query) {
+        if (job.stop_requested()) return cancelled_error();
+        const auto choice = source.answer(*session.current_query());
+        auto answered = session.answer(choice.kind, choice.cluster);
+        if (!answered) return answered.error();
+        ++tally.answers;
+        tally.positives += choice.kind == AnswerKind::positive;
+        tally.negatives += choice.kind == AnswerKind::negative;
+        tally.skips += choice.kind == AnswerKind::skip;
+    }
+    return tally;
+}
 
 Expected<std::vector<IdcRoundReport>> run_idc_rounds(InteractiveSession& session, AnswerSource& source,
                                                      const IdcRunParams& params, const JobContext& job) {

@@ -56,6 +56,24 @@ std::uint64_t fingerprint(const FloatMatrix& features) {
 
 }  // namespace
 
+std::string_view selection_strategy_name(SelectionStrategy strategy) {
+    switch (strategy) {
+        case SelectionStrategy::hard: return "hard";
+        case SelectionStrategy::hard_representative: return "hard-rep";
+        case SelectionStrategy::random: return "random";
+        case SelectionStrategy::hard_representative_diverse: break;
+    }
+    return "hard-rep-div";
+}
+
+std::optional<SelectionStrategy> selection_strategy_from_name(std::string_view name) {
+    for (const auto strategy : {SelectionStrategy::hard, SelectionStrategy::hard_representative,
+                                SelectionStrategy::hard_representative_diverse, SelectionStrategy::random}) {
+        if (selection_strategy_name(strategy) == name) return strategy;
+    }
+    return std::nullopt;
+}
+
 ValueMiner::ValueMiner(ValueMinerParams params) : params_(params) {}
 
 void ValueMiner::set_params(const ValueMinerParams& params) {

@@ -12,23 +12,6 @@ namespace {
 
 using session_detail::kSettingsKey;
 
-const char* strategy_key(SelectionStrategy strategy) {
-    switch (strategy) {
-        case SelectionStrategy::hard: return "hard";
-        case SelectionStrategy::hard_representative: return "hard-rep";
-        case SelectionStrategy::random: return "random";
-        case SelectionStrategy::hard_representative_diverse: break;
-    }
-    return "hard-rep-div";
-}
-
-SelectionStrategy strategy_from_key(const std::string& key) {
-    if (key == "hard") return SelectionStrategy::hard;
-    if (key == "hard-rep") return SelectionStrategy::hard_representative;
-    if (key == "random") return SelectionStrategy::random;
-    return SelectionStrategy::hard_representative_diverse;
-}
-
 const char* target_key(FineTuneTarget target) {
     switch (target) {
         case FineTuneTarget::network: return "network";
@@ -52,7 +35,7 @@ nlohmann::json to_json(const SessionSettings& settings) {
             {"round_size", settings.round_size},
             {"candidates", settings.candidates},
             {"fine_tune_epochs", settings.fine_tune_epochs},
-            {"strategy", strategy_key(settings.strategy)},
+            {"strategy", std::string(selection_strategy_name(settings.strategy))},
             {"weights", {settings.weights.hardness, settings.weights.representativeness, settings.weights.diversity}},
             {"fine_tune_target", target_key(settings.fine_tune_target)},
             {"learning_rate", settings.learning_rate},
@@ -71,7 +54,8 @@ SessionSettings settings_from_json(const nlohmann::json& json) {
     settings.round_size = json.value("round_size", settings.round_size);
     settings.candidates = json.value("candidates", settings.candidates);
     settings.fine_tune_epochs = json.value("fine_tune_epochs", settings.fine_tune_epochs);
-    settings.strategy = strategy_from_key(json.value("strategy", std::string(strategy_key(settings.strategy))));
+    settings.strategy = selection_strategy_from_name(json.value("strategy", std::string("hard-rep-div")))
+                            .value_or(SelectionStrategy::hard_representative_diverse);
     if (const auto weights = json.find("weights"); weights != json.end() && weights->is_array() && weights->size() == 3) {
         settings.weights = {(*weights)[0].get<double>(), (*weights)[1].get<double>(), (*weights)[2].get<double>()};
     }

@@ -59,6 +59,13 @@ struct IdcRoundReport {
     std::int64_t pseudo_labelled = 0;    // L_reg's table at the end of the fine-tune
 };
 
+struct AnswerTally {
+    std::int64_t answers = 0, positives = 0, negatives = 0, skips = 0;
+};
+
+// Answers every remaining query of the open round from `source`, each committed as it is given.
+Expected<AnswerTally> answer_open_round(InteractiveSession& session, AnswerSource& source, const JobContext& job = {});
+
 // Runs the rounds from where the session stands (an open round is answered first and counts as
 // the first round). Returns one report per round; cancellation leaves every answer given so far
 // committed and the session on its last adopted clustering.

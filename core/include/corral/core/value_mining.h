@@ -6,6 +6,8 @@
 // and v_i = w_h h_i + w_r r_i + w_d d_i, maximised greedily M times (Algorithm 1). Features are
 // L2-normalised inside; centres are compared by cosine.
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <span>
 #include <vector>
 
@@ -17,6 +19,9 @@ namespace corral {
 
 // Ablations of the paper: which terms the value uses, or a uniform random draw.
 enum class SelectionStrategy { hard, hard_representative, hard_representative_diverse, random };
+// "hard", "hard-rep", "hard-rep-div", "random": the names in project settings and on the command line.
+std::string_view selection_strategy_name(SelectionStrategy strategy);
+std::optional<SelectionStrategy> selection_strategy_from_name(std::string_view name);
 
 // How Algorithm 1 is computed; all three pick the same samples in the same order.
 //   lazy:        a max-heap of stale upper bounds, re-evaluated only when popped (a value only
