@@ -15,6 +15,7 @@
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QUndoStack>
 
 #include "aspect_clustering_dialog.h"
 #include "corral/core/project.h"
@@ -58,18 +59,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(controller_, &SessionController::preview_ready, this, &MainWindow::show_project_view);
     connect(controller_, &SessionController::session_opened, this, &MainWindow::on_session_opened);
     connect(controller_, &SessionController::session_closed, this, &MainWindow::on_session_closed);
-    connect(controller_, &SessionController::clustering_changed, this, [this] {
-        if (project_view_) project_view_->refresh_clustering();
-    });
-    connect(controller_, &SessionController::query_changed, this, [this] {
-        if (project_view_) project_view_->refresh_query();
-    });
     connect(controller_, &SessionController::status_message, this,
             [this](const QString& message) { statusBar()->showMessage(message, 8000); });
-    connect(controller_, &SessionController::error_occurred, this, [this](const QString& title, const QString& message) {
-        statusBar()->showMessage(title + QStringLiteral(": ") + message, 15000);
-        QMessageBox::warning(this, title, message);
-    });
+    connect(controller_, &SessionController::error_occurred, this, &MainWindow::show_problem);
 
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
@@ -82,6 +74,15 @@ MainWindow::~MainWindow() {
     // (QObject children are destroyed in creation order, which would delete the runner first).
     delete controller_;
     controller_ = nullptr;
+}
+
+void MainWindow::show_problem(const QString& title, const QString& message) {
+    statusBar()->showMessage(title + QStringLiteral(": ") + message, 15000);
+    // Window-modal but without a nested event loop: jobs and timers go on while it shows.
+    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("problem_box"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
 }
 
 void MainWindow::build_menus() {
@@ -108,10 +109,29 @@ void MainWindow::build_menus() {
     quit->setShortcut(QKeySequence(QKeySequence::Quit).isEmpty() ? QKeySequence(Qt::CTRL | Qt::Key_Q) : QKeySequence(QKeySequence::Quit));
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-    QAction* undo = edit->addAction(tr("&Undo Answer"), controller_, &SessionController::undo);
-    undo->setShortcut(QKeySequence::Undo);
-    undo->setShortcutContext(Qt::WidgetWithChildrenShortcut);  // the query view handles it itself when focused
-    project_actions_ << undo;
+    // One history for answers, moves, renames and merges, from every tab. The actions live on the
+    // window (not only in the menu) so their shortcuts work wherever the focus is; a text field
+    // with focus keeps Ctrl+Z for its own text.
+    QUndoStack* stack = controller_->undo_stack();
+    undo_action_ = edit->addAction(tr("&Undo"), controller_, &SessionController::undo);
+    undo_action_->setShortcut(QKeySequence::Undo);
+    redo_action_ = edit->addAction(tr("&Redo"), controller_, &SessionController::redo);
+    redo_action_->setShortcuts({QKeySequence(QKeySequence::Redo), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)});
+    for (QAction* action : {undo_action_, redo_action_}) {
+        action->setShortcutContext(Qt::WindowShortcut);
+        addAction(action);
+    }
+    const auto update_undo = [this, stack] {
+        undo_action_->setEnabled(stack->canUndo());
+        undo_action_->setText(stack->canUndo() ? tr("&Undo %1").arg(stack->undoText()) : tr("&Undo"));
+        redo_action_->setEnabled(stack->canRedo());
+        redo_action_->setText(stack->canRedo() ? tr("&Redo %1").arg(stack->redoText()) : tr("&Redo"));
+    };
+    connect(stack, &QUndoStack::indexChanged, this, update_undo);
+    connect(stack, &QUndoStack::cleanChanged, this, update_undo);
+    connect(stack, &QUndoStack::undoTextChanged, this, update_undo);
+    connect(stack, &QUndoStack::redoTextChanged, this, update_undo);
+    update_undo();
 
     QMenu* round = menuBar()->addMenu(tr("&Round"));
     QAction* start = round->addAction(tr("&Ask Me Questions"), controller_, &SessionController::start_round);
@@ -245,11 +265,11 @@ void MainWindow::export_clustering(const QString& format) {
 }
 
 AspectClusteringDialog* MainWindow::open_aspect_clustering_dialog() {
-    auto* session = controller_->session();
-    if (!session) return nullptr;
+    const auto clustering = controller_->clustering_view();
+    if (!controller_->has_session() || !clustering) return nullptr;
     QStringList names;
-    for (const auto& summary : session->clusterings()) names << QString::fromStdString(summary.name);
-    auto* dialog = new AspectClusteringDialog(names, session->settings().clusters, this);
+    for (const auto& entry : controller_->clusterings()) names << entry.name;
+    auto* dialog = new AspectClusteringDialog(names, controller_->summary().clusters, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [this, dialog] { controller_->create_aspect_clustering(dialog->request()); });
     dialog->open();  // window-modal without a nested event loop: the UI never waits on it
@@ -259,12 +279,12 @@ AspectClusteringDialog* MainWindow::open_aspect_clustering_dialog() {
 void MainWindow::ask_new_aspect_clustering() { open_aspect_clustering_dialog(); }
 
 void MainWindow::ask_rename_clustering() {
-    auto* session = controller_->session();
-    if (!session) return;
-    const auto id = session->clustering().id;
+    const auto clustering = controller_->clustering_view();
+    if (!clustering) return;
+    const auto id = clustering->id;
     bool ok = false;
     const QString name = QInputDialog::getText(this, tr("Rename clustering"), tr("New name:"), QLineEdit::Normal,
-                                               QString::fromStdString(session->clustering().name), &ok);
+                                               clustering->name, &ok);
     if (ok && !name.trimmed().isEmpty()) controller_->rename_clustering(id, name);
 }
 

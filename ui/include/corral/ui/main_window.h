@@ -43,6 +43,8 @@ public:
     // images.
     void open_path(const QString& path);
     static bool is_project_folder(const QString& path);
+    // A problem the user should read: the status bar and a message box that blocks nothing.
+    void show_problem(const QString& title, const QString& message);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -72,6 +74,8 @@ private:
     JobStatusWidget* job_status_;
     QMenu* recent_menu_ = nullptr;
     QList<QAction*> project_actions_;
+    QAction* undo_action_ = nullptr;
+    QAction* redo_action_ = nullptr;
 };
 
 }  // namespace corral::ui
