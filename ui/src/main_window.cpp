@@ -24,6 +24,7 @@
 #include "job_status_widget.h"
 #include "new_project_dialog.h"
 #include "project_view.h"
+#include "recent_projects.h"
 #include "resources.h"
 #include "session_controller.h"
 #include "shortcut_sheet.h"
@@ -32,7 +33,10 @@
 namespace corral::ui {
 namespace {
 
-constexpr int kRecentProjects = 8;
+// Errors after which a listed project will not open next time either: it leaves the list.
+bool stays_unopenable(ErrorCode code) {
+    return code == ErrorCode::not_found || code == ErrorCode::corrupt_data || code == ErrorCode::invalid_argument;
+}
 
 }  // namespace
 
@@ -50,7 +54,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     job_status_ = new JobStatusWidget(runner_, this);
     statusBar()->addPermanentWidget(job_status_);
     build_menus();
-    welcome_->set_recent_projects(recent_projects());
+    if (const QStringList missing = recent_projects::remove_missing(); !missing.isEmpty()) {
+        welcome_->show_notice(missing.size() == 1
+                                  ? tr("%1 no longer exists and was taken off the recent projects.")
+                                        .arg(QDir::toNativeSeparators(missing.front()))
+                                  : tr("%1 recent projects no longer exist and were taken off the list.").arg(missing.size()));
+    }
+    refresh_recent();
 
     connect(welcome_, &WelcomeView::new_project_requested, this, &MainWindow::ask_new_project);
     connect(welcome_, &WelcomeView::open_project_requested, this, [this](const QString& folder) {
@@ -59,6 +69,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(controller_, &SessionController::preview_ready, this, &MainWindow::show_project_view);
     connect(controller_, &SessionController::session_opened, this, &MainWindow::on_session_opened);
     connect(controller_, &SessionController::session_closed, this, &MainWindow::on_session_closed);
+    connect(controller_, &SessionController::open_failed, this, &MainWindow::on_open_failed);
+    connect(controller_, &SessionController::busy_changed, this, &MainWindow::update_actions);
+    connect(welcome_, &WelcomeView::remove_recent_requested, this, [this](const QString& folder) {
+        recent_projects::remove(folder);
+        refresh_recent();
+        welcome_->show_notice(tr("%1 was taken off the list (the project itself is untouched).")
+                                  .arg(QFileInfo(folder).fileName()));
+    });
     connect(controller_, &SessionController::status_message, this,
             [this](const QString& message) { statusBar()->showMessage(message, 8000); });
     connect(controller_, &SessionController::error_occurred, this, &MainWindow::show_problem);
@@ -93,16 +111,15 @@ void MainWindow::build_menus() {
     QAction* open = file->addAction(tr("&Open Project…"), this, &MainWindow::ask_open_project);
     open->setShortcut(QKeySequence::Open);
     recent_menu_ = file->addMenu(tr("Open &Recent"));
-    refresh_recent_menu();
+    recent_menu_->setToolTipsVisible(true);
     file->addSeparator();
     QMenu* export_menu = file->addMenu(tr("&Export Clusters"));
     project_actions_ << export_menu->menuAction();
     export_menu->addAction(tr("As &CSV…"), this, [this] { export_clustering(QStringLiteral("csv")); });
     export_menu->addAction(tr("As &JSON…"), this, [this] { export_clustering(QStringLiteral("json")); });
     export_menu->addAction(tr("As a &Folder Tree…"), this, [this] { export_clustering(QStringLiteral("folder")); });
-    QAction* close_project = file->addAction(tr("&Close Project"), controller_, &SessionController::close_project);
-    close_project->setShortcut(QKeySequence::Close);
-    project_actions_ << close_project;
+    close_action_ = file->addAction(tr("&Close Project"), controller_, &SessionController::close_project);
+    close_action_->setShortcut(QKeySequence::Close);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     // Some platforms have no standard Quit key (Windows, the offscreen platform): Ctrl+Q everywhere.
@@ -157,7 +174,7 @@ void MainWindow::build_menus() {
     metrics->setShortcut(QKeySequence(Qt::ALT | Qt::Key_3));
     QAction* map = view->addAction(tr("M&ap"), this, [this] { if (project_view_) project_view_->show_map(); });
     map->setShortcut(QKeySequence(Qt::ALT | Qt::Key_4));
-    project_actions_ << questions << clusters << metrics << map;
+    view_actions_ << questions << clusters << metrics << map;
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* shortcuts = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::show_shortcuts);
@@ -168,7 +185,7 @@ void MainWindow::build_menus() {
                               "mining and feedback fine-tuning, Multi-Sub clusterings by aspect.</p>")
                                .arg(QApplication::applicationVersion()));
     });
-    for (QAction* action : project_actions_) action->setEnabled(false);
+    update_actions();
 }
 
 void MainWindow::ask_new_project(const QString& dataset_spec) {
@@ -182,14 +199,12 @@ void MainWindow::ask_new_project(const QString& dataset_spec) {
     if (dialog.exec() != QDialog::Accepted) return;
     QDir().mkpath(QFileInfo(dialog.project_folder()).absolutePath());
     controller_->create_project(dialog.project_folder(), dialog.settings());
-    remember_recent(dialog.project_folder());
 }
 
 void MainWindow::create_project_with_defaults(const QString& dataset_spec, const QString& project_folder) {
     NewProjectDialog dialog(dataset_spec, this);
     QDir().mkpath(QFileInfo(project_folder).absolutePath());
     controller_->create_project(project_folder, dialog.settings());
-    remember_recent(project_folder);
 }
 
 void MainWindow::ask_open_project() {
@@ -198,8 +213,9 @@ void MainWindow::ask_open_project() {
 }
 
 void MainWindow::open_project(const QString& folder) {
+    welcome_->show_notice({});
     controller_->open_project(folder);
-    remember_recent(folder);
+    update_actions();
 }
 
 void MainWindow::show_project_view(std::shared_ptr<const Dataset> dataset) {
@@ -212,26 +228,56 @@ void MainWindow::show_project_view(std::shared_ptr<const Dataset> dataset) {
     connect(project_view_, &ProjectView::rename_clustering_requested, this, &MainWindow::ask_rename_clustering);
     pages_->addWidget(project_view_);
     pages_->setCurrentWidget(project_view_);
+    update_actions();
 }
 
 void MainWindow::on_session_opened() {
     // The session's dataset is the validated one; the preview may have listed files since skipped.
     show_project_view(controller_->dataset());
-    for (QAction* action : project_actions_) action->setEnabled(true);
+    recent_projects::add(controller_->project_folder());
+    refresh_recent();
+    welcome_->show_notice({});
     setWindowTitle(tr("%1 — Corral").arg(QFileInfo(controller_->project_folder()).fileName()));
     project_view_->show_queries();
 }
 
-void MainWindow::on_session_closed() {
+void MainWindow::show_welcome() {
     if (project_view_) {
         pages_->removeWidget(project_view_);
         project_view_->deleteLater();
         project_view_ = nullptr;
     }
-    for (QAction* action : project_actions_) action->setEnabled(false);
-    welcome_->set_recent_projects(recent_projects());
+    refresh_recent();
     pages_->setCurrentWidget(welcome_);
     setWindowTitle(tr("Corral"));
+    update_actions();
+}
+
+void MainWindow::on_session_closed() { show_welcome(); }
+
+void MainWindow::on_open_failed(const QString& folder, const QString& message, ErrorCode code) {
+    show_welcome();
+    const QString name = QFileInfo(folder).fileName();
+    const bool cancelled = code == ErrorCode::cancelled;
+    const bool left_behind = QFileInfo::exists(folder);
+    QString notice = cancelled ? (left_behind ? tr("Opening %1 was cancelled.").arg(name)
+                                              : tr("Building %1 was cancelled; nothing was left behind.").arg(name))
+                               : tr("%1 could not be opened: %2").arg(name, message);
+    if ((!left_behind || (!cancelled && stays_unopenable(code))) && recent_projects::remove(folder)) {
+        notice += QLatin1Char(' ') + tr("It was taken off the recent projects.");
+        refresh_recent();
+    }
+    welcome_->show_notice(notice);
+    statusBar()->showMessage(notice, 15000);
+    if (!cancelled) show_problem(tr("Could not open %1").arg(name), message);
+}
+
+void MainWindow::update_actions() {
+    const bool open = controller_->has_session();
+    for (QAction* action : project_actions_) action->setEnabled(open);
+    // While a project is built its tabs are shown already; Close stops the build.
+    for (QAction* action : view_actions_) action->setEnabled(project_view_ != nullptr);
+    close_action_->setEnabled(open || controller_->opening());
 }
 
 void MainWindow::export_clustering(const QString& format) {
@@ -290,26 +336,13 @@ void MainWindow::ask_rename_clustering() {
 
 void MainWindow::show_shortcuts() { ShortcutSheet(this).exec(); }
 
-QStringList MainWindow::recent_projects() const {
-    QStringList folders = QSettings().value(QStringLiteral("recent/projects")).toStringList();
-    folders.erase(std::remove_if(folders.begin(), folders.end(), [](const QString& f) { return !QFileInfo::exists(f); }),
-                  folders.end());
-    return folders;
-}
-
-void MainWindow::remember_recent(const QString& folder) {
-    QStringList folders = QSettings().value(QStringLiteral("recent/projects")).toStringList();
-    folders.removeAll(folder);
-    folders.prepend(folder);
-    while (folders.size() > kRecentProjects) folders.removeLast();
-    QSettings().setValue(QStringLiteral("recent/projects"), folders);
-    refresh_recent_menu();
-}
-
-void MainWindow::refresh_recent_menu() {
+void MainWindow::refresh_recent() {
+    const QStringList folders = recent_projects::folders();
+    welcome_->set_recent_projects(folders);
     recent_menu_->clear();
-    for (const QString& folder : recent_projects()) {
-        recent_menu_->addAction(QFileInfo(folder).fileName(), this, [this, folder] { open_project(folder); })->setToolTip(folder);
+    for (const QString& folder : folders) {
+        recent_menu_->addAction(QFileInfo(folder).fileName(), this, [this, folder] { open_project(folder); })
+            ->setToolTip(QDir::toNativeSeparators(folder));
     }
     recent_menu_->setEnabled(!recent_menu_->isEmpty());
 }

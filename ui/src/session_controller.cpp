@@ -121,10 +121,9 @@ void SessionController::open_with(const QString& title, const QString& folder,
                 adopt_session(std::move(*result), folder);
                 return;
             }
-            const bool cancelled = result.error().code == ErrorCode::cancelled;
             dataset_.reset();
             folder_.clear();
-            Q_EMIT open_failed(folder, cancelled ? tr("%1: cancelled.").arg(title) : describe(result.error()), cancelled);
+            Q_EMIT open_failed(folder, describe(result.error()), result.error().code);
         });
     opening_job_ = *id;
     active_job_ = *id;

@@ -111,7 +111,7 @@ Q_SIGNALS:
     void session_opened();
     void session_closed();
     // Opening or building a project failed or was cancelled: the window goes back to where it was.
-    void open_failed(const QString& folder, const QString& message, bool cancelled);
+    void open_failed(const QString& folder, const QString& message, corral::ErrorCode code);
     void clustering_changed();
     void query_changed();
     void status_message(const QString& message);
