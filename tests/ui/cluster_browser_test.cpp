@@ -88,7 +88,7 @@ TEST_CASE("cluster browser lists clusters, shows thumbnails, renames and moves",
     auto dataset = open_fashion_sample(2000);
     ThumbnailCache thumbnails(dataset, 56);
     ClusterBrowser browser(&thumbnails);
-    ClusteringSnapshot clustering;
+    ClusteringView clustering;
     for (int label : dataset->labels()) clustering.assignment.push_back(label);
     for (const auto& name : dataset->class_names()) clustering.names.push_back(QString::fromStdString(name));
     browser.set_clustering(clustering);
@@ -112,7 +112,13 @@ TEST_CASE("cluster browser lists clusters, shows thumbnails, renames and moves",
     REQUIRE(browser.cluster_model()->setData(browser.cluster_model()->index(7), QStringLiteral("Sneakers"), Qt::EditRole));
     REQUIRE(renamed.count() == 1);
     CHECK(renamed.at(0).at(1).toString() == QStringLiteral("Sneakers"));
+    // The controller decides: the list shows the name it sends back, in place (focus and row stay).
+    browser.cluster_view()->setCurrentIndex(browser.cluster_model()->index(7));
+    clustering.names[7] = QStringLiteral("Sneakers");
+    browser.set_clustering(clustering);
     CHECK(browser.cluster_model()->index(7).data().toString().startsWith(QStringLiteral("Sneakers")));
+    CHECK(browser.cluster_view()->currentIndex().row() == 7);
+    CHECK(browser.selected_cluster() == 7);
 
     QSignalSpy opened(&browser, &ClusterBrowser::image_opened);
     Q_EMIT browser.image_view()->activated(browser.image_model()->index(3));
@@ -127,7 +133,9 @@ TEST_CASE("cluster browser stays virtual for a 70k-image cluster", "[ui]") {
     std::shared_ptr<const Dataset> dataset(std::move(*opened));
     ThumbnailCache thumbnails(dataset, 48);
     ClusterBrowser browser(&thumbnails);
-    ClusteringSnapshot clustering{std::vector<int>(static_cast<std::size_t>(dataset->size()), 0), {QStringLiteral("All")}, {}};
+    ClusteringView clustering;
+    clustering.assignment.assign(static_cast<std::size_t>(dataset->size()), 0);
+    clustering.names = {QStringLiteral("All")};
     browser.resize(900, 600);
     browser.show();
     QElapsedTimer clock;

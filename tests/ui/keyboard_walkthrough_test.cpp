@@ -146,8 +146,8 @@ qint64 wait_for_idle(MainWindow& window, StallMeter& stalls, const std::function
 // The correct answer to the query on screen: the candidate whose cluster stands for the image's
 // class (by the accuracy-maximising cluster-to-class map of the clustering the round was asked
 // about), or "none of these".
-Qt::Key correct_key(const QueryCard& card, const std::vector<int>& truth, const std::vector<int>& class_of_cluster) {
-    const int label = truth[static_cast<std::size_t>(card.item)];
+Qt::Key correct_key(const SessionQuery& card, const std::vector<int>& truth, const std::vector<int>& class_of_cluster) {
+    const int label = truth[static_cast<std::size_t>(card.sample)];
     for (std::size_t i = 0; i < card.candidates.size(); ++i) {
         const int cluster = card.candidates[i].cluster;
         if (cluster >= 0 && class_of_cluster[static_cast<std::size_t>(cluster)] == label) {
@@ -290,7 +290,7 @@ TEST_CASE("keyboard alone: from the welcome screen to better Fashion-MNIST clust
         clusterings_at_close = saved_clusterings(*session);
         clustering_at_close = session->clustering().id;
         position_at_close = query->current().position;
-        item_at_close = query->current().item;
+        item_at_close = query->current().sample;
         CHECK(position_at_close == kAnsweredBeforeClosing);
         QTest::keyClick(focused(), Qt::Key_Q, Qt::ControlModifier);
         CHECK_FALSE(window.isVisible());
@@ -323,7 +323,7 @@ TEST_CASE("keyboard alone: from the welcome screen to better Fashion-MNIST clust
         QueryView* query = window.project_view()->query_view();
         REQUIRE(query->has_query());
         CHECK(query->current().position == position_at_close);
-        CHECK(query->current().item == item_at_close);
+        CHECK(query->current().sample == item_at_close);
 
         // Round 2 finished after the reopen; its fine-tuning uses the answers of both windows.
         const std::vector<int> truth = session->dataset()->labels();

@@ -74,18 +74,18 @@ TEST_CASE("a new user goes from launch to improved clusters with the keyboard al
         testing::save_screenshot(&window, QStringLiteral("main-window-query"));
 
         QueryView* query = view->query_view();
-        const auto first_sample = query->current().item;
+        const auto first_sample = query->current().sample;
         QElapsedTimer next_query;
         next_query.start();
         QTest::keyClick(query, Qt::Key_1);
         CHECK(next_query.elapsed() < 50);  // the next question shows at once
-        CHECK(query->current().item != first_sample);
+        CHECK(query->current().sample != first_sample);
         QTest::keyClick(query, Qt::Key_0);
         QTest::keyClick(query, Qt::Key_S);
         // Undo after advancing: back to the skipped question.
-        const auto skipped_sample = query->current().item;
+        const auto skipped_sample = query->current().sample;
         QTest::keyClick(query, Qt::Key_Backspace);
-        CHECK(query->current().item != skipped_sample);
+        CHECK(query->current().sample != skipped_sample);
         auto* session = window.controller()->session();
         auto active = session->project().answers();
         REQUIRE(active);

@@ -300,9 +300,9 @@ TEST_CASE("the map of a Fashion-MNIST project streams in, opens selections and s
         REQUIRE(view != nullptr);
         // A round gives the answer and value-score colourings something to show.
         window.controller()->start_round();
-        REQUIRE(testing::wait_until([&] { return window.controller()->current_card().has_value(); }, 60000));
-        window.controller()->answer(QueryAnswerKind::positive, window.controller()->current_card()->candidates[0].cluster);
-        window.controller()->answer(QueryAnswerKind::negative, -1);
+        REQUIRE(testing::wait_until([&] { return window.controller()->current_query().has_value(); }, 60000));
+        window.controller()->answer(AnswerKind::positive, window.controller()->current_query()->candidates[0].cluster);
+        window.controller()->answer(AnswerKind::negative, -1);
 
         view->show_map();
         MapPanel* panel = view->map_panel();

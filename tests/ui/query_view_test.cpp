@@ -14,24 +14,34 @@ using namespace corral::ui;
 
 namespace {
 
-QueryCard sample_card(const Dataset& dataset) {
-    QueryCard card;
-    card.item = 0;
-    card.round_size = 20;
-    card.position = 3;
-    card.answered = 3;
-    card.hardness = -0.41;
-    card.representativeness = 1.93;
-    card.diversity = -0.22;
+SessionQuery sample_query(const Dataset& dataset) {
+    SessionQuery query;
+    query.sample = 0;
+    query.round_size = 20;
+    query.position = 3;
+    query.answered_in_round = 3;
+    query.hardness = -0.41;
+    query.representativeness = 1.93;
+    query.diversity = -0.22;
     // Five candidate clusters, each shown by four images of one class.
     for (int cluster = 0; cluster < 5; ++cluster) {
-        QueryCandidateCard candidate{cluster, QString::fromStdString(dataset.class_names()[cluster]), {}};
+        SessionCandidate candidate;
+        candidate.cluster = cluster;
+        candidate.similarity = 0.9 - 0.05 * cluster;
         for (std::int64_t i = 1; i < dataset.size() && candidate.exemplars.size() < 4; ++i) {
             if (dataset.labels()[static_cast<std::size_t>(i)] == cluster) candidate.exemplars.push_back(i);
         }
-        card.candidates.push_back(candidate);
+        query.candidates.push_back(candidate);
     }
-    return card;
+    return query;
+}
+
+// The classes as the clustering the question is about.
+ClusteringView class_clustering(const Dataset& dataset) {
+    ClusteringView clustering;
+    clustering.assignment = dataset.labels();
+    for (const auto& name : dataset.class_names()) clustering.names.push_back(QString::fromStdString(name));
+    return clustering;
 }
 
 }  // namespace
@@ -46,20 +56,20 @@ TEST_CASE("query view answers from the keyboard", "[ui]") {
     QueryView view(&thumbnails);
     view.resize(1000, 640);
     view.show();
-    view.show_query(sample_card(*dataset));
+    view.show_query(sample_query(*dataset), class_clustering(*dataset));
     QSignalSpy answers(&view, &QueryView::answered);
     QSignalSpy undos(&view, &QueryView::undo_requested);
 
     QTest::keyClick(&view, Qt::Key_3);
     REQUIRE(answers.count() == 1);
-    CHECK(answers.at(0).at(0).value<QueryAnswerKind>() == QueryAnswerKind::positive);
+    CHECK(answers.at(0).at(0).value<AnswerKind>() == AnswerKind::positive);
     CHECK(answers.at(0).at(1).toInt() == 2);
     QTest::keyClick(&view, Qt::Key_0);
     QTest::keyClick(&view, Qt::Key_N);
-    CHECK(answers.at(1).at(0).value<QueryAnswerKind>() == QueryAnswerKind::negative);
-    CHECK(answers.at(2).at(0).value<QueryAnswerKind>() == QueryAnswerKind::negative);
+    CHECK(answers.at(1).at(0).value<AnswerKind>() == AnswerKind::negative);
+    CHECK(answers.at(2).at(0).value<AnswerKind>() == AnswerKind::negative);
     QTest::keyClick(&view, Qt::Key_S);
-    CHECK(answers.at(3).at(0).value<QueryAnswerKind>() == QueryAnswerKind::skip);
+    CHECK(answers.at(3).at(0).value<AnswerKind>() == AnswerKind::skip);
     QTest::keyClick(&view, Qt::Key_9);  // no ninth candidate: ignored
     CHECK(answers.count() == 4);
     QTest::keyClick(&view, Qt::Key_Z, Qt::ControlModifier);

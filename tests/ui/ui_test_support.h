@@ -7,6 +7,17 @@
 #include <QWidget>
 
 #include <functional>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+// Catch prints QStrings as text in failed checks.
+namespace Catch {
+template <>
+struct StringMaker<QString> {
+    static std::string convert(const QString& value) { return '"' + value.toStdString() + '"'; }
+};
+}  // namespace Catch
 
 namespace corral::testing {
 

@@ -16,6 +16,7 @@
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QUndoStack>
 
 #include "aspect_clustering_dialog.h"
 #include "corral/core/project.h"
@@ -24,6 +25,7 @@
 #include "job_status_widget.h"
 #include "new_project_dialog.h"
 #include "project_view.h"
+#include "recent_projects.h"
 #include "resources.h"
 #include "session_controller.h"
 #include "shortcut_sheet.h"
@@ -32,7 +34,10 @@
 namespace corral::ui {
 namespace {
 
-constexpr int kRecentProjects = 8;
+// Errors after which a listed project will not open next time either: it leaves the list.
+bool stays_unopenable(ErrorCode code) {
+    return code == ErrorCode::not_found || code == ErrorCode::corrupt_data || code == ErrorCode::invalid_argument;
+}
 
 }  // namespace
 
@@ -50,7 +55,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     job_status_ = new JobStatusWidget(runner_, this);
     statusBar()->addPermanentWidget(job_status_);
     build_menus();
-    welcome_->set_recent_projects(recent_projects());
+    if (const QStringList missing = recent_projects::remove_missing(); !missing.isEmpty()) {
+        welcome_->show_notice(missing.size() == 1
+                                  ? tr("%1 no longer exists and was taken off the recent projects.")
+                                        .arg(QDir::toNativeSeparators(missing.front()))
+                                  : tr("%1 recent projects no longer exist and were taken off the list.").arg(missing.size()));
+    }
+    refresh_recent();
 
     connect(welcome_, &WelcomeView::new_project_requested, this, &MainWindow::ask_new_project);
     connect(welcome_, &WelcomeView::open_project_requested, this, [this](const QString& folder) {
@@ -59,18 +70,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(controller_, &SessionController::preview_ready, this, &MainWindow::show_project_view);
     connect(controller_, &SessionController::session_opened, this, &MainWindow::on_session_opened);
     connect(controller_, &SessionController::session_closed, this, &MainWindow::on_session_closed);
-    connect(controller_, &SessionController::clustering_changed, this, [this] {
-        if (project_view_) project_view_->refresh_clustering();
-    });
-    connect(controller_, &SessionController::query_changed, this, [this] {
-        if (project_view_) project_view_->refresh_query();
+    connect(controller_, &SessionController::open_failed, this, &MainWindow::on_open_failed);
+    connect(controller_, &SessionController::busy_changed, this, &MainWindow::update_actions);
+    connect(welcome_, &WelcomeView::remove_recent_requested, this, [this](const QString& folder) {
+        recent_projects::remove(folder);
+        refresh_recent();
+        welcome_->show_notice(tr("%1 was taken off the list (the project itself is untouched).")
+                                  .arg(QFileInfo(folder).fileName()));
     });
     connect(controller_, &SessionController::status_message, this,
             [this](const QString& message) { statusBar()->showMessage(message, 8000); });
-    connect(controller_, &SessionController::error_occurred, this, [this](const QString& title, const QString& message) {
-        statusBar()->showMessage(title + QStringLiteral(": ") + message, 15000);
-        QMessageBox::warning(this, title, message);
-    });
+    connect(controller_, &SessionController::error_occurred, this, &MainWindow::show_problem);
 
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
@@ -85,6 +95,15 @@ MainWindow::~MainWindow() {
     controller_ = nullptr;
 }
 
+void MainWindow::show_problem(const QString& title, const QString& message) {
+    statusBar()->showMessage(title + QStringLiteral(": ") + message, 15000);
+    // Window-modal but without a nested event loop: jobs and timers go on while it shows.
+    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("problem_box"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
 void MainWindow::build_menus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* new_from_folder = file->addAction(tr("&New Project from Folder…"), this, [this] { ask_new_project(QString()); });
@@ -93,26 +112,44 @@ void MainWindow::build_menus() {
     QAction* open = file->addAction(tr("&Open Project…"), this, &MainWindow::ask_open_project);
     open->setShortcut(QKeySequence::Open);
     recent_menu_ = file->addMenu(tr("Open &Recent"));
-    refresh_recent_menu();
+    recent_menu_->setToolTipsVisible(true);
     file->addSeparator();
     QMenu* export_menu = file->addMenu(tr("&Export Clusters"));
     project_actions_ << export_menu->menuAction();
     export_menu->addAction(tr("As &CSV…"), this, [this] { export_clustering(QStringLiteral("csv")); });
     export_menu->addAction(tr("As &JSON…"), this, [this] { export_clustering(QStringLiteral("json")); });
     export_menu->addAction(tr("As a &Folder Tree…"), this, [this] { export_clustering(QStringLiteral("folder")); });
-    QAction* close_project = file->addAction(tr("&Close Project"), controller_, &SessionController::close_project);
-    close_project->setShortcut(QKeySequence::Close);
-    project_actions_ << close_project;
+    close_action_ = file->addAction(tr("&Close Project"), controller_, &SessionController::close_project);
+    close_action_->setShortcut(QKeySequence::Close);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     // Some platforms have no standard Quit key (Windows, the offscreen platform): Ctrl+Q everywhere.
     quit->setShortcut(QKeySequence(QKeySequence::Quit).isEmpty() ? QKeySequence(Qt::CTRL | Qt::Key_Q) : QKeySequence(QKeySequence::Quit));
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-    QAction* undo = edit->addAction(tr("&Undo Answer"), controller_, &SessionController::undo);
-    undo->setShortcut(QKeySequence::Undo);
-    undo->setShortcutContext(Qt::WidgetWithChildrenShortcut);  // the query view handles it itself when focused
-    project_actions_ << undo;
+    // One history for answers, moves, renames and merges, from every tab. The actions live on the
+    // window (not only in the menu) so their shortcuts work wherever the focus is; a text field
+    // with focus keeps Ctrl+Z for its own text.
+    QUndoStack* stack = controller_->undo_stack();
+    undo_action_ = edit->addAction(tr("&Undo"), controller_, &SessionController::undo);
+    undo_action_->setShortcut(QKeySequence::Undo);
+    redo_action_ = edit->addAction(tr("&Redo"), controller_, &SessionController::redo);
+    redo_action_->setShortcuts({QKeySequence(QKeySequence::Redo), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)});
+    for (QAction* action : {undo_action_, redo_action_}) {
+        action->setShortcutContext(Qt::WindowShortcut);
+        addAction(action);
+    }
+    const auto update_undo = [this, stack] {
+        undo_action_->setEnabled(stack->canUndo());
+        undo_action_->setText(stack->canUndo() ? tr("&Undo %1").arg(stack->undoText()) : tr("&Undo"));
+        redo_action_->setEnabled(stack->canRedo());
+        redo_action_->setText(stack->canRedo() ? tr("&Redo %1").arg(stack->redoText()) : tr("&Redo"));
+    };
+    connect(stack, &QUndoStack::indexChanged, this, update_undo);
+    connect(stack, &QUndoStack::cleanChanged, this, update_undo);
+    connect(stack, &QUndoStack::undoTextChanged, this, update_undo);
+    connect(stack, &QUndoStack::redoTextChanged, this, update_undo);
+    update_undo();
 
     QMenu* round = menuBar()->addMenu(tr("&Round"));
     QAction* start = round->addAction(tr("&Ask Me Questions"), controller_, &SessionController::start_round);
@@ -138,7 +175,7 @@ void MainWindow::build_menus() {
     metrics->setShortcut(QKeySequence(Qt::ALT | Qt::Key_3));
     QAction* map = view->addAction(tr("M&ap"), this, [this] { if (project_view_) project_view_->show_map(); });
     map->setShortcut(QKeySequence(Qt::ALT | Qt::Key_4));
-    project_actions_ << questions << clusters << metrics << map;
+    view_actions_ << questions << clusters << metrics << map;
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* shortcuts = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::show_shortcuts);
@@ -149,7 +186,7 @@ void MainWindow::build_menus() {
                               "mining and feedback fine-tuning, Multi-Sub clusterings by aspect.</p>")
                                .arg(QApplication::applicationVersion()));
     });
-    for (QAction* action : project_actions_) action->setEnabled(false);
+    update_actions();
 }
 
 void MainWindow::ask_new_project(const QString& dataset_spec) {
@@ -163,14 +200,12 @@ void MainWindow::ask_new_project(const QString& dataset_spec) {
     if (dialog.exec() != QDialog::Accepted) return;
     QDir().mkpath(QFileInfo(dialog.project_folder()).absolutePath());
     controller_->create_project(dialog.project_folder(), dialog.settings());
-    remember_recent(dialog.project_folder());
 }
 
 void MainWindow::create_project_with_defaults(const QString& dataset_spec, const QString& project_folder) {
     NewProjectDialog dialog(dataset_spec, this);
     QDir().mkpath(QFileInfo(project_folder).absolutePath());
     controller_->create_project(project_folder, dialog.settings());
-    remember_recent(project_folder);
 }
 
 void MainWindow::ask_open_project() {
@@ -179,8 +214,9 @@ void MainWindow::ask_open_project() {
 }
 
 void MainWindow::open_project(const QString& folder) {
+    welcome_->show_notice({});
     controller_->open_project(folder);
-    remember_recent(folder);
+    update_actions();
 }
 
 void MainWindow::show_project_view(std::shared_ptr<const Dataset> dataset) {
@@ -193,26 +229,56 @@ void MainWindow::show_project_view(std::shared_ptr<const Dataset> dataset) {
     connect(project_view_, &ProjectView::rename_clustering_requested, this, &MainWindow::ask_rename_clustering);
     pages_->addWidget(project_view_);
     pages_->setCurrentWidget(project_view_);
+    update_actions();
 }
 
 void MainWindow::on_session_opened() {
     // The session's dataset is the validated one; the preview may have listed files since skipped.
     show_project_view(controller_->dataset());
-    for (QAction* action : project_actions_) action->setEnabled(true);
+    recent_projects::add(controller_->project_folder());
+    refresh_recent();
+    welcome_->show_notice({});
     setWindowTitle(tr("%1 — Corral").arg(QFileInfo(controller_->project_folder()).fileName()));
     project_view_->show_queries();
 }
 
-void MainWindow::on_session_closed() {
+void MainWindow::show_welcome() {
     if (project_view_) {
         pages_->removeWidget(project_view_);
         project_view_->deleteLater();
         project_view_ = nullptr;
     }
-    for (QAction* action : project_actions_) action->setEnabled(false);
-    welcome_->set_recent_projects(recent_projects());
+    refresh_recent();
     pages_->setCurrentWidget(welcome_);
     setWindowTitle(tr("Corral"));
+    update_actions();
+}
+
+void MainWindow::on_session_closed() { show_welcome(); }
+
+void MainWindow::on_open_failed(const QString& folder, const QString& message, ErrorCode code) {
+    show_welcome();
+    const QString name = QFileInfo(folder).fileName();
+    const bool cancelled = code == ErrorCode::cancelled;
+    const bool left_behind = QFileInfo::exists(folder);
+    QString notice = cancelled ? (left_behind ? tr("Opening %1 was cancelled.").arg(name)
+                                              : tr("Building %1 was cancelled; nothing was left behind.").arg(name))
+                               : tr("%1 could not be opened: %2").arg(name, message);
+    if ((!left_behind || (!cancelled && stays_unopenable(code))) && recent_projects::remove(folder)) {
+        notice += QLatin1Char(' ') + tr("It was taken off the recent projects.");
+        refresh_recent();
+    }
+    welcome_->show_notice(notice);
+    statusBar()->showMessage(notice, 15000);
+    if (!cancelled) show_problem(tr("Could not open %1").arg(name), message);
+}
+
+void MainWindow::update_actions() {
+    const bool open = controller_->has_session();
+    for (QAction* action : project_actions_) action->setEnabled(open);
+    // While a project is built its tabs are shown already; Close stops the build.
+    for (QAction* action : view_actions_) action->setEnabled(project_view_ != nullptr);
+    close_action_->setEnabled(open || controller_->opening());
 }
 
 void MainWindow::export_clustering(const QString& format) {
@@ -274,11 +340,11 @@ void MainWindow::export_clustering_to(const QString& format, const QString& outp
 }
 
 AspectClusteringDialog* MainWindow::open_aspect_clustering_dialog() {
-    auto* session = controller_->session();
-    if (!session) return nullptr;
+    const auto clustering = controller_->clustering_view();
+    if (!controller_->has_session() || !clustering) return nullptr;
     QStringList names;
-    for (const auto& summary : session->clusterings()) names << QString::fromStdString(summary.name);
-    auto* dialog = new AspectClusteringDialog(names, session->settings().clusters, this);
+    for (const auto& entry : controller_->clusterings()) names << entry.name;
+    auto* dialog = new AspectClusteringDialog(names, controller_->summary().clusters, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [this, dialog] { controller_->create_aspect_clustering(dialog->request()); });
     dialog->open();  // window-modal without a nested event loop: the UI never waits on it
@@ -288,37 +354,24 @@ AspectClusteringDialog* MainWindow::open_aspect_clustering_dialog() {
 void MainWindow::ask_new_aspect_clustering() { open_aspect_clustering_dialog(); }
 
 void MainWindow::ask_rename_clustering() {
-    auto* session = controller_->session();
-    if (!session) return;
-    const auto id = session->clustering().id;
+    const auto clustering = controller_->clustering_view();
+    if (!clustering) return;
+    const auto id = clustering->id;
     bool ok = false;
     const QString name = QInputDialog::getText(this, tr("Rename clustering"), tr("New name:"), QLineEdit::Normal,
-                                               QString::fromStdString(session->clustering().name), &ok);
+                                               clustering->name, &ok);
     if (ok && !name.trimmed().isEmpty()) controller_->rename_clustering(id, name);
 }
 
 void MainWindow::show_shortcuts() { ShortcutSheet(this).exec(); }
 
-QStringList MainWindow::recent_projects() const {
-    QStringList folders = QSettings().value(QStringLiteral("recent/projects")).toStringList();
-    folders.erase(std::remove_if(folders.begin(), folders.end(), [](const QString& f) { return !QFileInfo::exists(f); }),
-                  folders.end());
-    return folders;
-}
-
-void MainWindow::remember_recent(const QString& folder) {
-    QStringList folders = QSettings().value(QStringLiteral("recent/projects")).toStringList();
-    folders.removeAll(folder);
-    folders.prepend(folder);
-    while (folders.size() > kRecentProjects) folders.removeLast();
-    QSettings().setValue(QStringLiteral("recent/projects"), folders);
-    refresh_recent_menu();
-}
-
-void MainWindow::refresh_recent_menu() {
+void MainWindow::refresh_recent() {
+    const QStringList folders = recent_projects::folders();
+    welcome_->set_recent_projects(folders);
     recent_menu_->clear();
-    for (const QString& folder : recent_projects()) {
-        recent_menu_->addAction(QFileInfo(folder).fileName(), this, [this, folder] { open_project(folder); })->setToolTip(folder);
+    for (const QString& folder : folders) {
+        recent_menu_->addAction(QFileInfo(folder).fileName(), this, [this, folder] { open_project(folder); })
+            ->setToolTip(QDir::toNativeSeparators(folder));
     }
     recent_menu_->setEnabled(!recent_menu_->isEmpty());
 }

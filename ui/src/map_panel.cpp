@@ -11,10 +11,7 @@
 #include <QVBoxLayout>
 
 #include <map>
-#include <set>
 
-#include "corral/core/interactive_session.h"
-#include "corral/core/project.h"
 #include "job_runner.h"
 #include "map_colourings.h"
 #include "map_view.h"
@@ -33,22 +30,6 @@ std::vector<QPointF> to_positions(const FloatMatrix& layout) {
     return positions;
 }
 
-// Rounds the user has seen: every round an answer belongs to, and the open one.
-std::vector<QueryRound> known_rounds(Project& project) {
-    std::set<std::int64_t> ids;
-    if (auto answers = project.answers(true)) {
-        for (const auto& answer : *answers) {
-            if (answer.round_id) ids.insert(*answer.round_id);
-        }
-    }
-    if (auto open = project.open_round(); open && *open) ids.insert((*open)->id);
-    std::vector<QueryRound> rounds;
-    for (const std::int64_t id : ids) {
-        if (auto round = project.round(id)) rounds.push_back(std::move(*round));
-    }
-    return rounds;
-}
-
 QString colouring_label(MapPanel::ColourBy mode) {
     switch (mode) {
         case MapPanel::ColourBy::clusters: return MapPanel::tr("Clusters");
@@ -61,8 +42,8 @@ QString colouring_label(MapPanel::ColourBy mode) {
 
 }  // namespace
 
-MapPanel::MapPanel(SessionController* controller, JobRunner* runner, ThumbnailCache* thumbnails, QWidget* parent)
-    : QWidget(parent), controller_(controller), runner_(runner) {
+MapPanel::MapPanel(SessionController* controller, ThumbnailCache* thumbnails, QWidget* parent)
+    : QWidget(parent), controller_(controller) {
     view_ = new MapView(thumbnails, this);
     view_->set_placeholder_text(tr("No map yet.\nPress “Compute map” to lay the images out by similarity (t-SNE)."));
     colour_by_box_ = new QComboBox(this);
@@ -96,14 +77,14 @@ MapPanel::MapPanel(SessionController* controller, JobRunner* runner, ThumbnailCa
         if (index >= 0) set_colour_by(static_cast<ColourBy>(colour_by_box_->itemData(index).toInt()));
     });
     connect(compute_, &QPushButton::clicked, this, [this] {
-        if (job_ != 0) runner_->cancel(job_);
+        if (job_ != 0) controller_->cancel_job(job_);
         else compute_map();
     });
     connect(lasso_, &QToolButton::toggled, view_, &MapView::set_lasso_mode);
     connect(fit_, &QToolButton::clicked, view_, &MapView::fit_to_points);
     connect(view_, &MapView::selection_made, this, &MapPanel::selection_made);
     connect(view_, &MapView::point_opened, this, &MapPanel::image_opened);
-    connect(runner_, &JobRunner::job_progress, this, [this](int id, double fraction, const QString&, double remaining_seconds) {
+    connect(controller_->runner(), &JobRunner::job_progress, this, [this](int id, double fraction, const QString&, double remaining_seconds) {
         if (id != job_) return;
         QString text = tr("Computing the map… %1 %").arg(static_cast<int>(fraction * 100));
         if (remaining_seconds >= 0) text += tr(" (about %1 s left)").arg(static_cast<int>(remaining_seconds + 0.5));
@@ -113,16 +94,16 @@ MapPanel::MapPanel(SessionController* controller, JobRunner* runner, ThumbnailCa
 }
 
 MapPanel::~MapPanel() {
-    if (job_ != 0 && runner_) runner_->cancel(job_);
+    if (job_ != 0) controller_->cancel_job(job_);
 }
 
 std::vector<MapPanel::ColourBy> MapPanel::available_colourings() const {
     std::vector<ColourBy> modes{ColourBy::clusters};
-    auto* session = controller_->session();
-    if (!session) return modes;
-    if (session->dataset()->has_ground_truth()) modes.push_back(ColourBy::ground_truth);
+    const auto dataset = controller_->dataset();
+    if (!controller_->has_session() || !dataset) return modes;
+    if (dataset->has_ground_truth()) modes.push_back(ColourBy::ground_truth);
     modes.push_back(ColourBy::answers);
-    const auto rounds = known_rounds(session->project());
+    const auto rounds = controller_->rounds_seen();
     if (std::any_of(rounds.begin(), rounds.end(), [](const QueryRound& round) { return !round.samples.empty(); })) {
         modes.push_back(ColourBy::value_score);
     }
@@ -158,10 +139,9 @@ void MapPanel::showEvent(QShowEvent* event) {
 }
 
 void MapPanel::synchronise() {
-    auto* session = controller_->session();
-    if (!session) return;
+    if (!controller_->has_session()) return;
     if (view_->point_count() == 0 && job_ == 0) {
-        if (auto stored = session->stored_map()) {
+        if (auto stored = controller_->stored_map()) {
             view_->set_layout(to_positions(*stored));
             compute_->setText(tr("Recompute map"));
             status_->setText(tr("Map of %n image(s), saved in the project.", nullptr, static_cast<int>(stored->rows())));
@@ -172,35 +152,34 @@ void MapPanel::synchronise() {
 }
 
 void MapPanel::recolour() {
-    auto* session = controller_->session();
-    if (!session) return;
+    const auto clustering = controller_->clustering_view();
+    const auto dataset = controller_->dataset();
+    if (!clustering || !dataset) return;
     colours_stale_ = false;
-    const auto points = session->dataset()->size();
+    const auto points = dataset->size();
     switch (colour_by_) {
         case ColourBy::clusters: {
-            QStringList names;
-            for (const auto& name : session->cluster_names()) names << QString::fromStdString(name);
-            view_->set_colouring(cluster_colouring(session->clustering().assignment, names));
+            QStringList names(clustering->names.begin(), clustering->names.end());
+            view_->set_colouring(cluster_colouring(clustering->assignment, names));
             break;
         }
         case ColourBy::ground_truth: {
             QStringList names;
-            for (const auto& name : session->dataset()->class_names()) names << QString::fromStdString(name);
-            view_->set_colouring(ground_truth_colouring(session->dataset()->labels(), names));
+            for (const auto& name : dataset->class_names()) names << QString::fromStdString(name);
+            view_->set_colouring(ground_truth_colouring(dataset->labels(), names));
             break;
         }
         case ColourBy::answers: {
             std::vector<std::int64_t> queried;
-            for (const auto& round : known_rounds(session->project())) {
+            for (const auto& round : controller_->rounds_seen()) {
                 for (const auto& sample : round.samples) queried.push_back(sample.sample);
             }
-            auto answers = session->project().answers();
-            view_->set_colouring(answer_colouring(points, answers ? *answers : std::vector<AnswerRecord>{}, queried));
+            view_->set_colouring(answer_colouring(points, controller_->answers(), queried));
             break;
         }
         case ColourBy::value_score: {
             std::map<std::int64_t, double> value_by_item;
-            for (const auto& round : known_rounds(session->project())) {
+            for (const auto& round : controller_->rounds_seen()) {
                 for (const auto& sample : round.samples) value_by_item[sample.sample] = sample.value_score;
             }
             view_->set_colouring(value_colouring(points, value_by_item));
@@ -215,9 +194,8 @@ void MapPanel::show_layout(const std::vector<QPointF>& positions, bool animate) 
 }
 
 void MapPanel::compute_map(std::optional<TsneParams> chosen) {
-    auto session = controller_->shared_session();
-    if (!session || job_ != 0) return;
-    TsneParams params = chosen.value_or(session->default_map_params());
+    if (!controller_->has_session() || job_ != 0) return;
+    TsneParams params = chosen.value_or(controller_->default_map_params());
     if (params.layout_every <= 0) params.layout_every = 5;
     layouts_received_ = 0;
     QPointer<MapPanel> self(this);
@@ -241,15 +219,12 @@ void MapPanel::compute_map(std::optional<TsneParams> chosen) {
     status_->setText(tr("Computing the map…"));
     auto clock = std::make_shared<QElapsedTimer>();
     clock->start();
-    job_ = runner_->run<FloatMatrix>(
-        tr("Computing the map"),
-        [session, params, on_layout](const JobContext& job) { return session->compute_map(params, job, on_layout); }, this,
-        [this, session, clock](Expected<FloatMatrix> layout) {
+    job_ = controller_->compute_map(
+        params, on_layout, this, [this, clock](Expected<FloatMatrix> layout) {
             job_ = 0;
-            if (session != controller_->shared_session()) return;  // another project meanwhile
             if (!layout) {
                 // Back to the saved map: a stopped layout is not one to keep looking at.
-                if (auto stored = session->stored_map()) view_->set_layout(to_positions(*stored));
+                if (auto stored = controller_->stored_map()) view_->set_layout(to_positions(*stored));
                 else view_->clear_layout();
                 on_map_finished(false, layout.error().code == ErrorCode::cancelled
                                            ? tr("Map cancelled.")

@@ -17,7 +17,6 @@ class QToolButton;
 
 namespace corral::ui {
 
-class JobRunner;
 class MapView;
 class SessionController;
 class ThumbnailCache;
@@ -27,7 +26,7 @@ class MapPanel : public QWidget {
 public:
     enum class ColourBy { clusters, ground_truth, answers, value_score };
 
-    MapPanel(SessionController* controller, JobRunner* runner, ThumbnailCache* thumbnails, QWidget* parent = nullptr);
+    MapPanel(SessionController* controller, ThumbnailCache* thumbnails, QWidget* parent = nullptr);
     ~MapPanel() override;
 
     MapView* view() const { return view_; }
@@ -60,7 +59,6 @@ private:
     void on_map_finished(bool succeeded, const QString& message);
 
     SessionController* controller_;
-    JobRunner* runner_;
     MapView* view_;
     QComboBox* colour_by_box_;
     QPushButton* compute_;

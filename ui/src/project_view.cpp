@@ -13,7 +13,6 @@
 #include <QVBoxLayout>
 
 #include "cluster_browser.h"
-#include "corral/core/aspect_clustering.h"
 #include "map_panel.h"
 #include "metrics_chart.h"
 #include "query_view.h"
@@ -59,7 +58,7 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     metrics_layout->addWidget(history_, 1);
     tabs_->addTab(metrics_tab, tr("&Metrics"));
 
-    map_ = new MapPanel(controller_, controller_->runner(), thumbnails_, this);
+    map_ = new MapPanel(controller_, thumbnails_, this);
     tabs_->addTab(map_, tr("M&ap"));
 
     clustering_selector_ = new QComboBox(this);
@@ -91,15 +90,16 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     layout->addWidget(training_summary_);
     layout->addWidget(tabs_);
     connect(controller_, &SessionController::training_adopted, this,
-            [this](const ClusteringChange& change, qint64 answers_used, qint64 answers_left_out) {
-                QString previous_name;
-                if (auto* session = controller_->session()) {
-                    for (const auto& summary : session->history()) {
-                        if (summary.id == change.previous_clustering_id) previous_name = QString::fromStdString(summary.name);
-                    }
-                }
+            [this](const ClusteringChange& change, qint64 answers_used, qint64 answers_left_out, const QString& previous_name) {
                 training_summary_->show_change(change, previous_name, answers_used, answers_left_out);
             });
+    connect(controller_, &SessionController::clustering_changed, this, &ProjectView::refresh_clustering);
+    connect(controller_, &SessionController::query_changed, this, &ProjectView::refresh_query);
+    connect(controller_, &SessionController::rename_refused, browser_,
+            [this](int, const QString& message) { browser_->show_notice(message); });
+    connect(controller_, &SessionController::cluster_added, this, [this](int cluster) {
+        if (!browser_->showing_list()) browser_->select_cluster(cluster);
+    });
     connect(training_summary_, &TrainingSummaryBar::go_back_requested, controller_, &SessionController::switch_clustering);
     connect(clustering_selector_, &QComboBox::activated, this, [this](int index) {
         controller_->switch_clustering(clustering_selector_->itemData(index).toLongLong());
@@ -111,8 +111,12 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     connect(fine_tune_, &QPushButton::clicked, controller_, &SessionController::fine_tune);
     connect(query_view_, &QueryView::answered, controller_, &SessionController::answer);
     connect(query_view_, &QueryView::undo_requested, controller_, &SessionController::undo);
+    connect(query_view_, &QueryView::redo_requested, controller_, &SessionController::redo);
     connect(browser_, &ClusterBrowser::cluster_renamed, controller_, &SessionController::rename_cluster);
     connect(browser_, &ClusterBrowser::images_moved, controller_, &SessionController::move_images);
+    connect(browser_, &ClusterBrowser::images_to_new_cluster, controller_,
+            [this](const std::vector<qint64>& items) { controller_->move_images_to_new_cluster(items); });
+    connect(browser_, &ClusterBrowser::clusters_merged, controller_, &SessionController::merge_clusters);
     connect(browser_, &ClusterBrowser::image_opened, this, &ProjectView::open_image);
     connect(map_, &MapPanel::image_opened, this, &ProjectView::open_image);
     connect(map_, &MapPanel::selection_made, this, [this](const std::vector<qint64>& items) {
@@ -124,89 +128,71 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     });
     if (!controller_->has_session()) {
         // Images listed, project still building: show them all as one group meanwhile.
-        browser_->set_clustering({std::vector<int>(static_cast<std::size_t>(dataset_->size()), 0), {tr("All images (indexing…)")}, {}});
+        ClusteringView preview;
+        preview.assignment.assign(static_cast<std::size_t>(dataset_->size()), 0);
+        preview.names = {tr("All images (indexing…)")};
+        preview.can_add_cluster = false;
+        browser_->set_clustering(preview);
         query_view_->show_message(tr("Preparing the project: encoding the images and finding initial clusters…"));
         tabs_->setCurrentWidget(browser_);
     }
 }
 
 void ProjectView::refresh_clustering() {
-    auto* session = controller_->session();
-    if (!session) return;
-    ClusteringSnapshot snapshot;
-    snapshot.assignment = session->clustering().assignment;
-    for (const auto& name : session->cluster_names()) snapshot.names.push_back(QString::fromStdString(name));
-    const auto aspect = describe_aspect_clustering(session->clustering());
-    if (aspect) {
-        for (const auto& words : aspect->top_words) {
-            QStringList parts;
-            for (const auto& [word, weight] : words) {
-                // One decimal: a young clustering's weights differ by fractions of a percent.
-                parts << tr("%1 %2%").arg(QString::fromStdString(word)).arg(weight * 100, 0, 'f', 1);
-            }
-            snapshot.details.push_back(parts.join(QStringLiteral(" · ")));
-        }
-        aspect_summary_->setText(tr("Aspect <b>%1</b> · %2 words · K = %3 · <i>%4</i>")
-                                     .arg(QString::fromStdString(aspect->aspect).toHtmlEscaped())
-                                     .arg(aspect->words.size())
-                                     .arg(aspect->clusters)
-                                     .arg(QString::fromStdString(aspect->prompt).toHtmlEscaped()));
-    } else {
-        aspect_summary_->clear();
-    }
-    browser_->set_clustering(snapshot);
+    const auto clustering = controller_->clustering_view();
+    if (!clustering) return;
+    aspect_summary_->setText(clustering->aspect_summary);
+    browser_->set_clustering(*clustering);
     refresh_metrics();
     map_->refresh();
 }
 
 void ProjectView::refresh_query() {
-    auto* session = controller_->session();
-    if (!session) return;
-    if (const auto card = controller_->current_card()) {
-        query_view_->show_query(*card);
+    const auto clustering = controller_->clustering_view();
+    if (!clustering) return;
+    if (const auto query = controller_->current_query()) {
+        query_view_->show_query(*query, *clustering);
     } else {
         query_view_->show_message(
             tr("Press <b>Ask me questions</b> (Ctrl+R) for a round of %1 questions. After the round, the "
                "clusters are re-learned from your answers.")
-                .arg(session->settings().round_size));
+                .arg(controller_->summary().round_size));
     }
     map_->refresh();
-    round_summary_->setText(tr("%n answer(s) so far", nullptr, static_cast<int>(session->active_answer_count())));
+    round_summary_->setText(tr("%n answer(s) so far", nullptr, static_cast<int>(controller_->summary().active_answers)));
 }
 
 void ProjectView::refresh_metrics() {
-    auto* session = controller_->session();
-    if (!session) return;
-    const auto history = session->history();
+    const auto entries = controller_->clusterings();
     {
         const QSignalBlocker blocker(clustering_selector_);
         clustering_selector_->clear();
-        for (const auto& summary : history) {
-            QString label = QString::fromStdString(summary.name);
-            if (summary.scores) label += tr("  (ACC %1)").arg(summary.scores->acc, 0, 'f', 3);
-            clustering_selector_->addItem(label, QVariant::fromValue<qint64>(summary.id));
-            if (summary.id == session->clustering().id) clustering_selector_->setCurrentIndex(clustering_selector_->count() - 1);
+        for (const auto& entry : entries) {
+            QString label = entry.name;
+            if (entry.scores) label += tr("  (ACC %1)").arg(entry.scores->acc, 0, 'f', 3);
+            clustering_selector_->addItem(label, QVariant::fromValue<qint64>(entry.id));
+            if (entry.current) clustering_selector_->setCurrentIndex(clustering_selector_->count() - 1);
         }
     }
     std::vector<RoundMetrics> rounds;
-    history_->setRowCount(static_cast<int>(history.size()));
-    for (std::size_t row = 0; row < history.size(); ++row) {
-        const auto& summary = history[row];
+    history_->setRowCount(static_cast<int>(entries.size()));
+    for (std::size_t row = 0; row < entries.size(); ++row) {
+        const auto& entry = entries[row];
         const auto cell = [this, row](int column, const QString& text) {
             history_->setItem(static_cast<int>(row), column, new QTableWidgetItem(text));
         };
-        cell(0, QString::fromStdString(summary.name));
-        cell(1, QString::number(summary.answers_used));
-        cell(2, QString::number(summary.answers_given));
-        if (summary.scores) {
-            cell(3, QString::number(summary.scores->nmi, 'f', 4));
-            cell(4, QString::number(summary.scores->acc, 'f', 4));
-            cell(5, QString::number(summary.scores->ari, 'f', 4));
-            cell(6, QString::number(summary.scores->ri, 'f', 4));
-            QString label = QString::fromStdString(summary.name);
-            if (summary.answers_used == 1) label += tr(" (1 answer)");
-            else if (summary.answers_used > 1) label += tr(" (%1 answers)").arg(summary.answers_used);
-            rounds.push_back({label, summary.scores->nmi, summary.scores->acc, summary.scores->ari});
+        cell(0, entry.name);
+        cell(1, QString::number(entry.answers_used));
+        cell(2, QString::number(entry.answers_given));
+        if (entry.scores) {
+            cell(3, QString::number(entry.scores->nmi, 'f', 4));
+            cell(4, QString::number(entry.scores->acc, 'f', 4));
+            cell(5, QString::number(entry.scores->ari, 'f', 4));
+            cell(6, QString::number(entry.scores->ri, 'f', 4));
+            QString label = entry.name;
+            if (entry.answers_used == 1) label += tr(" (1 answer)");
+            else if (entry.answers_used > 1) label += tr(" (%1 answers)").arg(entry.answers_used);
+            rounds.push_back({label, entry.scores->nmi, entry.scores->acc, entry.scores->ari});
         }
     }
     chart_->set_rounds(std::move(rounds));

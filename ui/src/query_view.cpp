@@ -52,8 +52,8 @@ QueryView::QueryView(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(pare
     skip_button_ = new QPushButton(tr("Skip  [S]"), this);
     undo_button_ = new QPushButton(tr("Undo  [Ctrl+Z]"), this);
     for (auto* button : {none_button_, skip_button_, undo_button_}) button->setFocusPolicy(Qt::NoFocus);
-    connect(none_button_, &QPushButton::clicked, this, [this] { if (has_query()) Q_EMIT answered(QueryAnswerKind::negative, -1); });
-    connect(skip_button_, &QPushButton::clicked, this, [this] { if (has_query()) Q_EMIT answered(QueryAnswerKind::skip, -1); });
+    connect(none_button_, &QPushButton::clicked, this, [this] { if (has_query()) Q_EMIT answered(AnswerKind::negative, -1); });
+    connect(skip_button_, &QPushButton::clicked, this, [this] { if (has_query()) Q_EMIT answered(AnswerKind::skip, -1); });
     connect(undo_button_, &QPushButton::clicked, this, &QueryView::undo_requested);
 
     auto* left = new QVBoxLayout;
@@ -85,7 +85,9 @@ QueryView::QueryView(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(pare
 }
 
 void QueryView::show_message(const QString& message) {
-    card_ = QueryCard{};
+    query_ = SessionQuery{};
+    candidate_names_.clear();
+    has_query_ = false;
     thumbnail_labels_.clear();
     rebuild_candidates();
     query_image_->clear();
@@ -96,19 +98,22 @@ void QueryView::show_message(const QString& message) {
     for (auto* button : {none_button_, skip_button_}) button->setEnabled(false);
 }
 
-void QueryView::show_query(const QueryCard& card) {
-    card_ = card;
+void QueryView::show_query(const SessionQuery& query, const ClusteringView& clustering) {
+    query_ = query;
+    has_query_ = true;
+    candidate_names_.clear();
+    for (const auto& candidate : query.candidates) candidate_names_.push_back(clustering.cluster_name(candidate.cluster));
     message_->hide();
     for (auto* button : {none_button_, skip_button_}) button->setEnabled(true);
-    counter_->setText(tr("Query %1 of %2 — %3 answered").arg(card.position + 1).arg(card.round_size).arg(card.answered));
+    counter_->setText(tr("Query %1 of %2 — %3 answered").arg(query.position + 1).arg(query.round_size).arg(query.answered_in_round));
     reason_->setText(tr("<small>Chosen because it is <b>hard</b> %1 (near a boundary), <b>representative</b> %2 "
                         "(dense neighbourhood), <b>diverse</b> %3 (far from earlier picks).</small>")
-                         .arg(card.hardness, 0, 'f', 2)
-                         .arg(card.representativeness, 0, 'f', 2)
-                         .arg(card.diversity, 0, 'f', 2));
+                         .arg(query.hardness, 0, 'f', 2)
+                         .arg(query.representativeness, 0, 'f', 2)
+                         .arg(query.diversity, 0, 'f', 2));
     thumbnail_labels_.clear();
     // The query image is decoded at full size (not from the thumbnail cache) so it stays sharp.
-    query_image_->setPixmap(scaled_pixmap(thumbnails_->full_image(card.item), kQueryImageSide));
+    query_image_->setPixmap(scaled_pixmap(thumbnails_->full_image(query.sample), kQueryImageSide));
     rebuild_candidates();
     refresh_thumbnails(-1);
     setFocus();
@@ -119,15 +124,16 @@ void QueryView::rebuild_candidates() {
         delete item->widget();
         delete item;
     }
-    for (std::size_t row = 0; row < card_.candidates.size(); ++row) {
-        const auto& candidate = card_.candidates[row];
+    for (std::size_t row = 0; row < query_.candidates.size(); ++row) {
+        const auto& candidate = query_.candidates[row];
+        const QString& candidate_name = candidate_names_[row];
         auto* choose_button = new QPushButton(QStringLiteral("%1").arg(row + 1), candidates_box_);
         choose_button->setFixedWidth(36);
         choose_button->setFocusPolicy(Qt::NoFocus);
-        choose_button->setToolTip(tr("This image belongs with %1 (key %2)").arg(candidate.name).arg(row + 1));
+        choose_button->setToolTip(tr("This image belongs with %1 (key %2)").arg(candidate_name).arg(row + 1));
         connect(choose_button, &QPushButton::clicked, this, [this, row] { choose(static_cast<int>(row)); });
         candidates_layout_->addWidget(choose_button, static_cast<int>(row), 0);
-        auto* name = new QLabel(QStringLiteral("<b>%1</b>").arg(candidate.name.toHtmlEscaped()), candidates_box_);
+        auto* name = new QLabel(QStringLiteral("<b>%1</b>").arg(candidate_name.toHtmlEscaped()), candidates_box_);
         name->setMinimumWidth(120);
         candidates_layout_->addWidget(name, static_cast<int>(row), 1);
         const int shown = std::min<int>(kExemplarsShown, static_cast<int>(candidate.exemplars.size()));
@@ -151,11 +157,15 @@ void QueryView::refresh_thumbnails(qint64 item) {
 }
 
 void QueryView::choose(int candidate_index) {
-    if (!has_query() || candidate_index < 0 || candidate_index >= static_cast<int>(card_.candidates.size())) return;
-    Q_EMIT answered(QueryAnswerKind::positive, card_.candidates[static_cast<std::size_t>(candidate_index)].cluster);
+    if (!has_query() || candidate_index < 0 || candidate_index >= static_cast<int>(query_.candidates.size())) return;
+    Q_EMIT answered(AnswerKind::positive, query_.candidates[static_cast<std::size_t>(candidate_index)].cluster);
 }
 
 void QueryView::keyPressEvent(QKeyEvent* event) {
+    if (event->matches(QKeySequence::Redo)) {
+        Q_EMIT redo_requested();
+        return;
+    }
     if (event->matches(QKeySequence::Undo) || event->key() == Qt::Key_Backspace) {
         Q_EMIT undo_requested();
         return;
@@ -168,9 +178,9 @@ void QueryView::keyPressEvent(QKeyEvent* event) {
     if (key >= Qt::Key_1 && key <= Qt::Key_9) {
         choose(key - Qt::Key_1);
     } else if (key == Qt::Key_0 || key == Qt::Key_N) {
-        Q_EMIT answered(QueryAnswerKind::negative, -1);
+        Q_EMIT answered(AnswerKind::negative, -1);
     } else if (key == Qt::Key_S) {
-        Q_EMIT answered(QueryAnswerKind::skip, -1);
+        Q_EMIT answered(AnswerKind::skip, -1);
     } else {
         QWidget::keyPressEvent(event);
     }

@@ -1,104 +1,214 @@
 #include "session_controller.h"
 
 #include <QDateTime>
+#include <QTimer>
+#include <QUndoStack>
 
+#include <set>
+
+#include "corral/core/project.h"
 #include "job_runner.h"
+#include "plural.h"
+#include "session_commands.h"
 
 namespace corral::ui {
 namespace {
 
 QString describe(const Error& error) { return QString::fromStdString(error.message); }
 
-corral::AnswerKind to_core(QueryAnswerKind kind) {
+QString quoted(const QString& name) { return SessionController::tr("“%1”").arg(name); }
+
+QString answer_text(AnswerKind kind, const QString& cluster_name) {
     switch (kind) {
-        case QueryAnswerKind::positive: return corral::AnswerKind::positive;
-        case QueryAnswerKind::negative: return corral::AnswerKind::negative;
-        case QueryAnswerKind::skip: break;
+        case AnswerKind::positive: return SessionController::tr("Answer %1").arg(quoted(cluster_name));
+        case AnswerKind::negative: return SessionController::tr("Answer “None of these”");
+        case AnswerKind::skip: return SessionController::tr("Skip");
+        case AnswerKind::manual_move: break;
     }
-    return corral::AnswerKind::skip;
+    return SessionController::tr("Move");
 }
+
+// How often a new open looks whether the previous project's files have been let go.
+constexpr int kReleasePollMs = 20;
 
 }  // namespace
 
-SessionController::SessionController(JobRunner* runner, QObject* parent) : QObject(parent), runner_(runner) {}
+SessionController::SessionController(JobRunner* runner, QObject* parent)
+    : QObject(parent), runner_(runner), undo_stack_(new QUndoStack(this)) {}
 
 SessionController::~SessionController() {
+    // Shutdown is the one place that waits: the jobs hold the session and the project's files.
     runner_->cancel_all();
     runner_->wait_for_all();
 }
 
-std::shared_ptr<const Dataset> SessionController::dataset() const {
-    return session_ ? session_->dataset() : nullptr;
+template <typename T>
+int SessionController::run_job(JobKind kind, const QString& title,
+                               std::function<Expected<T>(std::shared_ptr<InteractiveSession>, const JobContext&)> work,
+                               std::function<void(Expected<T>)> done, QObject* receiver) {
+    auto session = session_;
+    auto id = std::make_shared<int>(0);
+    // Exclusive jobs report to the controller itself, so that busy() always ends.
+    *id = runner_->run<T>(
+        title, [session, work = std::move(work)](const JobContext& job) { return work(session, job); },
+        kind == JobKind::exclusive || !receiver ? this : receiver,
+        [this, session, kind, id, done = std::move(done)](Expected<T> result) {
+            job_ended(kind, *id);
+            if (session != session_) return;  // the project was closed meanwhile
+            done(std::move(result));
+        });
+    if (kind == JobKind::exclusive) {
+        active_job_ = *id;
+        Q_EMIT busy_changed(true);
+    }
+    return *id;
+}
+
+void SessionController::job_ended(JobKind kind, int id) {
+    if (kind == JobKind::exclusive && id == active_job_) {
+        active_job_ = 0;
+        Q_EMIT busy_changed(false);
+    }
 }
 
 bool SessionController::refuse_while_busy(const QString& what) {
     if (!busy()) return false;
-    Q_EMIT status_message(tr("Please wait for the running job to finish (or cancel it) to %1.").arg(what));
+    Q_EMIT status_message(tr("Please wait for the running job to finish (or cancel it with Esc) to %1.").arg(what));
     return true;
+}
+
+void SessionController::report(const QString& title, const Error& error) {
+    if (error.code == ErrorCode::cancelled) {
+        Q_EMIT status_message(tr("%1: cancelled.").arg(title));
+        return;
+    }
+    Q_EMIT error_occurred(title, describe(error));
+}
+
+// --- opening and closing
+
+void SessionController::when_released(std::function<void()> open) {
+    const int generation = generation_;
+    when_released(generation, std::move(open));
+}
+
+void SessionController::when_released(int generation, std::function<void()> open) {
+    if (generation != generation_) return;  // closed again meanwhile
+    if (closing_.expired()) {
+        open();
+        return;
+    }
+    // A cancelled job still holds the previous session (and the project's lock) for a moment.
+    QTimer::singleShot(kReleasePollMs, this,
+                       [this, generation, open = std::move(open)]() mutable { when_released(generation, std::move(open)); });
 }
 
 void SessionController::open_with(const QString& title, const QString& folder,
                                   std::function<Expected<std::unique_ptr<InteractiveSession>>(const JobContext&)> make) {
-    active_job_ = runner_->run<std::shared_ptr<InteractiveSession>>(
+    auto id = std::make_shared<int>(0);
+    *id = runner_->run<std::shared_ptr<InteractiveSession>>(
         title,
         [make = std::move(make)](const JobContext& job) -> Expected<std::shared_ptr<InteractiveSession>> {
             auto session = make(job);
             if (!session) return session.error();
             return std::shared_ptr<InteractiveSession>(std::move(*session));
         },
-        this, [this, folder, title](Expected<std::shared_ptr<InteractiveSession>> result) {
-            active_job_ = 0;
+        this, [this, folder, title, id](Expected<std::shared_ptr<InteractiveSession>> result) {
+            if (*id != opening_job_) return;  // superseded by a close
+            opening_job_ = 0;
+            job_ended(JobKind::exclusive, *id);
             if (result) {
                 adopt_session(std::move(*result), folder);
-            } else if (result.error().code == ErrorCode::cancelled) {
-                Q_EMIT status_message(tr("%1: cancelled.").arg(title));
-            } else {
-                Q_EMIT error_occurred(title, describe(result.error()));
+                return;
             }
+            dataset_.reset();
+            folder_.clear();
+            Q_EMIT open_failed(folder, describe(result.error()), result.error().code);
         });
+    opening_job_ = *id;
+    active_job_ = *id;
+    Q_EMIT busy_changed(true);
 }
 
 void SessionController::create_project(const QString& folder, const SessionSettings& settings) {
     if (refuse_while_busy(tr("create a project"))) return;
     close_project();
-    // The images show at once: they are listed without decoding while the project is built.
-    runner_->run<std::shared_ptr<const Dataset>>(
-        tr("Listing images"),
-        [settings](const JobContext& job) -> Expected<std::shared_ptr<const Dataset>> {
-            DatasetOptions options;
-            options.validate_images = false;
-            options.limit = settings.limit;
-            auto dataset = open_dataset(settings.dataset_spec, options, job);
-            if (!dataset) return dataset.error();
-            return std::shared_ptr<const Dataset>(std::move(*dataset));
-        },
-        this, [this](Expected<std::shared_ptr<const Dataset>> preview) {
-            if (preview && !session_) Q_EMIT preview_ready(*preview);
+    folder_ = folder;
+    // Busy at once: the build starts once the previous project is let go.
+    active_job_ = -1;
+    when_released([this, folder, settings] {
+        // The images show at once: they are listed without decoding while the project is built.
+        auto listing = std::make_shared<int>(0);
+        runner_->run<std::shared_ptr<const Dataset>>(
+            tr("Listing images"),
+            [settings](const JobContext& job) -> Expected<std::shared_ptr<const Dataset>> {
+                DatasetOptions options;
+                options.validate_images = false;
+                options.limit = settings.limit;
+                auto dataset = open_dataset(settings.dataset_spec, options, job);
+                if (!dataset) return dataset.error();
+                return std::shared_ptr<const Dataset>(std::move(*dataset));
+            },
+            this, [this, folder](Expected<std::shared_ptr<const Dataset>> preview) {
+                if (preview && !session_ && opening() && folder_ == folder) {
+                    dataset_ = *preview;
+                    Q_EMIT preview_ready(*preview);
+                }
+            });
+        const std::filesystem::path path = folder.toStdString();
+        std::error_code ignored;
+        const bool existed = std::filesystem::exists(path, ignored);
+        open_with(tr("Building the project"), folder, [path, settings, existed](const JobContext& job) {
+            auto created = InteractiveSession::create(path, settings, job);
+            if (!created && !existed && std::filesystem::exists(path / "project.sqlite")) {
+                // A build that failed or was cancelled leaves no half-made project behind: the
+                // folder is the one this build made (it did not exist), and nothing holds it now.
+                std::error_code failed_removal;
+                std::filesystem::remove_all(path, failed_removal);
+            }
+            return created;
         });
-    const std::filesystem::path path = folder.toStdString();
-    open_with(tr("Building the project"), folder,
-              [path, settings](const JobContext& job) { return InteractiveSession::create(path, settings, job); });
+    });
 }
 
 void SessionController::open_project(const QString& folder) {
     if (refuse_while_busy(tr("open a project"))) return;
     close_project();
-    const std::filesystem::path path = folder.toStdString();
-    open_with(tr("Opening the project"), folder, [path](const JobContext& job) { return InteractiveSession::open(path, job); });
+    folder_ = folder;
+    active_job_ = -1;
+    when_released([this, folder] {
+        const std::filesystem::path path = folder.toStdString();
+        open_with(tr("Opening the project"), folder, [path](const JobContext& job) { return InteractiveSession::open(path, job); });
+    });
 }
 
 void SessionController::close_project() {
-    if (!session_) return;
+    ++generation_;
     runner_->cancel_all();
-    runner_->wait_for_all();
+    const bool had_project = session_ || opening();
+    if (opening_job_ != 0) {
+        // Its result, when it comes, is dropped; a half-built project is removed by core on cancel.
+        opening_job_ = 0;
+    }
+    if (active_job_ != 0) {
+        active_job_ = 0;
+        Q_EMIT busy_changed(false);
+    }
+    undo_stack_->clear();
+    closing_ = session_;
     session_.reset();
+    dataset_.reset();
+    clustering_view_.reset();
     folder_.clear();
-    Q_EMIT session_closed();
+    if (had_project) Q_EMIT session_closed();
 }
 
 void SessionController::adopt_session(std::shared_ptr<InteractiveSession> session, const QString& folder) {
     session_ = std::move(session);
+    dataset_ = session_->dataset();
     folder_ = folder;
+    undo_stack_->clear();
+    refresh_views(true, false);
     Q_EMIT session_opened();
     Q_EMIT clustering_changed();
     query_shown_at_ms_ = QDateTime::currentMSecsSinceEpoch();
@@ -110,70 +220,104 @@ void SessionController::adopt_session(std::shared_ptr<InteractiveSession> sessio
     }
 }
 
-std::optional<QueryCard> SessionController::current_card() const {
-    if (!session_) return std::nullopt;
-    const auto query = session_->current_query();
-    if (!query) return std::nullopt;
-    const auto names = session_->cluster_names();
-    QueryCard card;
-    card.item = query->sample;
-    card.hardness = query->hardness;
-    card.representativeness = query->representativeness;
-    card.diversity = query->diversity;
-    card.position = static_cast<int>(query->position);
-    card.round_size = static_cast<int>(query->round_size);
-    card.answered = static_cast<int>(query->answered_in_round);
-    for (const auto& candidate : query->candidates) {
-        card.candidates.push_back({candidate.cluster, QString::fromStdString(names[static_cast<std::size_t>(candidate.cluster)]),
-                                   std::vector<qint64>(candidate.exemplars.begin(), candidate.exemplars.end())});
+// --- view models
+
+void SessionController::refresh_views(bool clustering, bool query) {
+    if (!session_) return;
+    if (clustering) {
+        auto view = std::make_shared<ClusteringView>();
+        const auto& record = session_->clustering();
+        view->id = record.id;
+        view->name = QString::fromStdString(record.name);
+        view->assignment = record.assignment;
+        for (const auto& name : session_->cluster_names()) view->names.push_back(QString::fromStdString(name));
+        if (const auto aspect = describe_aspect_clustering(record)) {
+            for (const auto& words : aspect->top_words) {
+                QStringList parts;
+                for (const auto& [word, weight] : words) {
+                    // One decimal: a young clustering's weights differ by fractions of a percent.
+                    parts << tr("%1 %2%").arg(QString::fromStdString(word)).arg(weight * 100, 0, 'f', 1);
+                }
+                view->details.push_back(parts.join(QStringLiteral(" · ")));
+            }
+            view->aspect_summary = tr("Aspect <b>%1</b> · %2 words · K = %3 · <i>%4</i>")
+                                       .arg(QString::fromStdString(aspect->aspect).toHtmlEscaped())
+                                       .arg(aspect->words.size())
+                                       .arg(aspect->clusters)
+                                       .arg(QString::fromStdString(aspect->prompt).toHtmlEscaped());
+        }
+        view->can_add_cluster = session_->fine_tune_target() != FineTuneTarget::network;
+        clustering_view_ = std::move(view);
+        Q_EMIT clustering_changed();
     }
-    return card;
+    if (query) Q_EMIT query_changed();
 }
+
+std::vector<ClusteringEntry> SessionController::clusterings() const {
+    std::vector<ClusteringEntry> entries;
+    if (!session_) return entries;
+    const auto current = session_->clustering().id;
+    for (const auto& summary : session_->history()) {
+        entries.push_back({summary.id, QString::fromStdString(summary.name), summary.id == current, summary.scores,
+                           summary.answers_used, summary.answers_given});
+    }
+    return entries;
+}
+
+std::optional<SessionQuery> SessionController::current_query() const {
+    if (!session_) return std::nullopt;
+    return session_->current_query();
+}
+
+ProjectSummary SessionController::summary() const {
+    ProjectSummary summary;
+    summary.folder = folder_;
+    if (!session_) return summary;
+    summary.round_size = session_->settings().round_size;
+    summary.clusters = session_->settings().clusters;
+    summary.active_answers = session_->active_answer_count();
+    summary.has_ground_truth = session_->dataset()->has_ground_truth();
+    return summary;
+}
+
+// --- the IDC loop
 
 void SessionController::start_round() {
     if (!session_ || refuse_while_busy(tr("start a round"))) return;
-    auto session = session_;
-    const int queries = session->settings().round_size;
-    active_job_ = runner_->run<RoundPlan>(
-        tr("Choosing the next questions"),
-        [session, queries](const JobContext& job) { return session->plan_round(queries, job); }, this,
-        [this, session](Expected<RoundPlan> plan) {
-            active_job_ = 0;
-            if (session != session_) return;  // the project was closed meanwhile
-            if (!plan) {
-                if (plan.error().code != ErrorCode::cancelled) Q_EMIT error_occurred(tr("Could not choose questions"), describe(plan.error()));
-                return;
-            }
-            if (auto adopted = session_->adopt_round(*plan); !adopted) {
-                Q_EMIT error_occurred(tr("Could not start the round"), describe(adopted.error()));
-                return;
-            }
+    const int queries = session_->settings().round_size;
+    run_job<RoundPlan>(
+        JobKind::exclusive, tr("Choosing the next questions"),
+        [queries](std::shared_ptr<InteractiveSession> session, const JobContext& job) { return session->plan_round(queries, job); },
+        [this](Expected<RoundPlan> plan) {
+            if (!plan) return report(tr("Could not choose questions"), plan.error());
+            if (auto adopted = session_->adopt_round(*plan); !adopted) return report(tr("Could not start the round"), adopted.error());
             query_shown_at_ms_ = QDateTime::currentMSecsSinceEpoch();
-            Q_EMIT status_message(tr("%n question(s) chosen in %1 s.", nullptr, static_cast<int>(plan->samples.size()))
+            Q_EMIT status_message(tr("%1 chosen in %2 s.")
+                                      .arg(count_text(static_cast<qint64>(plan->samples.size()), tr("%1 question"), tr("%1 questions")))
                                       .arg(plan->elapsed_ms / 1000.0, 0, 'f', 1));
             Q_EMIT query_changed();
         });
 }
 
-void SessionController::answer(QueryAnswerKind kind, int cluster) {
+void SessionController::push(SessionCommand* command) { undo_stack_->push(command); }
+
+void SessionController::answer(AnswerKind kind, int cluster) {
     if (!session_) return;
     if (busy()) {
         // Answers never race a job: a fine-tune reads the answers, a plan replaces the round.
         Q_EMIT status_message(tr("Please wait: a job is running."));
         return;
     }
+    const auto query = session_->current_query();
+    if (!query) return;
+    if (kind == AnswerKind::manual_move) return;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    auto recorded = session_->answer(to_core(kind), cluster, now - query_shown_at_ms_);
-    if (!recorded) {
-        Q_EMIT error_occurred(tr("The answer was not saved"), describe(recorded.error()));
-        return;
-    }
+    const QString name = clustering_view_ ? clustering_view_->cluster_name(cluster) : QString();
+    push(new AnswerCommand(this, answer_text(kind, name), query->sample, kind, cluster, now - query_shown_at_ms_));
     query_shown_at_ms_ = now;
-    after_answer();
 }
 
 void SessionController::after_answer() {
-    Q_EMIT query_changed();
     if (session_->round_finished() && auto_fine_tune_) {
         Q_EMIT status_message(tr("Round complete: learning from your answers."));
         fine_tune();
@@ -182,28 +326,36 @@ void SessionController::after_answer() {
 
 void SessionController::undo() {
     if (!session_ || refuse_while_busy(tr("undo"))) return;
-    auto undone = session_->undo();
-    if (!undone) {
-        if (undone.error().code == ErrorCode::not_found) Q_EMIT status_message(tr("Nothing to undo."));
-        else Q_EMIT error_occurred(tr("Could not undo"), describe(undone.error()));
+    if (!undo_stack_->canUndo()) {
+        Q_EMIT status_message(tr("Nothing to undo."));
         return;
     }
-    if (undone->kind == corral::AnswerKind::manual_move) Q_EMIT clustering_changed();
-    Q_EMIT status_message(tr("Undid the answer for image %1.").arg(undone->sample));
+    const QString what = undo_stack_->undoText();
+    undo_stack_->undo();
     query_shown_at_ms_ = QDateTime::currentMSecsSinceEpoch();
-    Q_EMIT query_changed();
+    Q_EMIT status_message(tr("Undone: %1.").arg(what));
+}
+
+void SessionController::redo() {
+    if (!session_ || refuse_while_busy(tr("redo"))) return;
+    if (!undo_stack_->canRedo()) {
+        Q_EMIT status_message(tr("Nothing to redo."));
+        return;
+    }
+    const QString what = undo_stack_->redoText();
+    undo_stack_->redo();
+    query_shown_at_ms_ = QDateTime::currentMSecsSinceEpoch();
+    Q_EMIT status_message(tr("Redone: %1.").arg(what));
 }
 
 void SessionController::fine_tune() {
     if (!session_ || refuse_while_busy(tr("fine-tune"))) return;
-    auto session = session_;
-    const bool network = session->fine_tune_target() == FineTuneTarget::network;
-    active_job_ = runner_->run<TrainingOutcome>(
+    const bool network = session_->fine_tune_target() == FineTuneTarget::network;
+    run_job<TrainingOutcome>(
+        JobKind::exclusive,
         network ? tr("Learning from your answers (training the network)") : tr("Learning from your answers"),
-        [session](const JobContext& job) { return session->train(job); }, this,
-        [this, session](Expected<TrainingOutcome> outcome) {
-            active_job_ = 0;
-            if (session != session_) return;
+        [](std::shared_ptr<InteractiveSession> session, const JobContext& job) { return session->train(job); },
+        [this](Expected<TrainingOutcome> outcome) {
             if (!outcome) {
                 if (outcome.error().code == ErrorCode::cancelled) {
                     Q_EMIT status_message(tr("Fine-tuning cancelled: the clusters are as they were."));
@@ -212,96 +364,189 @@ void SessionController::fine_tune() {
                 }
                 return;
             }
+            QString previous_name = clustering_view_ ? clustering_view_->name : QString();
             auto change = session_->adopt_training(*outcome);
-            if (!change) {
-                Q_EMIT error_occurred(tr("Could not save the new clusters"), describe(change.error()));
-                return;
-            }
-            Q_EMIT status_message(tr("New clusters from %n answer(s) in %1 s.", nullptr, static_cast<int>(outcome->answers_used))
+            if (!change) return report(tr("Could not save the new clusters"), change.error());
+            undo_stack_->clear();  // the history named the clusters of the clustering it came from
+            Q_EMIT status_message(tr("New clusters from %1 in %2 s.")
+                                      .arg(count_text(outcome->answers_used, tr("%1 answer"), tr("%1 answers")))
                                       .arg(outcome->elapsed_ms / 1000.0, 0, 'f', 1));
-            Q_EMIT clustering_changed();
-            Q_EMIT query_changed();
-            Q_EMIT training_adopted(*change, outcome->answers_used, outcome->answers_left_out);
+            refresh_views(true, true);
+            Q_EMIT training_adopted(*change, outcome->answers_used, outcome->answers_left_out, previous_name);
         });
 }
 
+// --- corrections
+
+void SessionController::move_images(const std::vector<qint64>& items, int cluster) {
+    if (!session_ || items.empty() || refuse_while_busy(tr("move images"))) return;
+    if (!clustering_view_ || cluster < 0 || cluster >= clustering_view_->cluster_count()) return;
+    const QString text = tr("Move %1 to %2")
+                             .arg(count_text(static_cast<qint64>(items.size()), tr("%1 image"), tr("%1 images")),
+                                  quoted(clustering_view_->cluster_name(cluster)));
+    push(new MoveCommand(this, text, items, cluster));
+}
+
+void SessionController::move_images_to_new_cluster(const std::vector<qint64>& items, const QString& name) {
+    if (!session_ || items.empty() || refuse_while_busy(tr("make a new cluster"))) return;
+    if (!name.trimmed().isEmpty()) {
+        if (const QString problem = cluster_name_problem(-1, name); !problem.isEmpty()) {
+            Q_EMIT error_occurred(tr("Could not make a new cluster"), problem);
+            return;
+        }
+    }
+    const QString text =
+        tr("Move %1 to a new cluster").arg(count_text(static_cast<qint64>(items.size()), tr("%1 image"), tr("%1 images")));
+    const int clusters_before = clustering_view_->cluster_count();
+    push(new MoveCommand(this, text, items, name));
+    // Shown once the views know it (a command that failed made nothing).
+    if (clustering_view_->cluster_count() > clusters_before) Q_EMIT cluster_added(clusters_before);
+}
+
+void SessionController::merge_clusters(int from, int into) {
+    if (!session_ || from == into || refuse_while_busy(tr("merge clusters"))) return;
+    if (!clustering_view_ || from < 0 || into < 0 || from >= clustering_view_->cluster_count() ||
+        into >= clustering_view_->cluster_count()) {
+        return;
+    }
+    const QString text = tr("Merge %1 into %2").arg(quoted(clustering_view_->cluster_name(from)),
+                                                    quoted(clustering_view_->cluster_name(into)));
+    push(MoveCommand::merge(this, text, from, into));
+}
+
+QString SessionController::cluster_name_problem(int cluster, const QString& name) const {
+    const QString wanted = name.trimmed();
+    if (wanted.isEmpty()) return tr("A cluster needs a name.");
+    if (!clustering_view_) return {};
+    for (int other = 0; other < clustering_view_->cluster_count(); ++other) {
+        if (other == cluster) continue;
+        if (clustering_view_->cluster_name(other).compare(wanted, Qt::CaseInsensitive) == 0) {
+            return tr("Another cluster is already named %1.").arg(quoted(clustering_view_->cluster_name(other)));
+        }
+    }
+    return {};
+}
+
+void SessionController::rename_cluster(int cluster, const QString& name) {
+    if (!session_ || !clustering_view_ || cluster < 0 || cluster >= clustering_view_->cluster_count()) return;
+    const QString wanted = name.trimmed();
+    const QString shown = clustering_view_->cluster_name(cluster);
+    if (wanted == shown) return;
+    if (const QString problem = cluster_name_problem(cluster, wanted); !problem.isEmpty()) {
+        Q_EMIT status_message(problem);
+        Q_EMIT rename_refused(cluster, problem);
+        refresh_views(true, false);  // the list shows the name that stayed
+        return;
+    }
+    const auto& stored = session_->clustering().cluster_names;
+    const QString old_name = static_cast<std::size_t>(cluster) < stored.size()
+                                 ? QString::fromStdString(stored[static_cast<std::size_t>(cluster)])
+                                 : QString();
+    push(new RenameClusterCommand(this, tr("Rename %1 to %2").arg(quoted(shown), quoted(wanted)), cluster, old_name, wanted));
+}
+
+void SessionController::rename_clustering(qint64 clustering_id, const QString& name) {
+    if (!session_ || refuse_while_busy(tr("rename a clustering"))) return;
+    const QString wanted = name.trimmed();
+    QString old_name;
+    for (const auto& entry : clusterings()) {
+        if (entry.id == clustering_id) old_name = entry.name;
+    }
+    if (wanted.isEmpty() || wanted == old_name) return;
+    push(new RenameClusteringCommand(this, tr("Rename clustering %1 to %2").arg(quoted(old_name), quoted(wanted)),
+                                     clustering_id, old_name, wanted));
+}
+
+// --- clusterings
+
 void SessionController::switch_clustering(qint64 clustering_id) {
     if (!session_ || clustering_id == session_->clustering().id || refuse_while_busy(tr("switch clusterings"))) return;
-    auto session = session_;
-    active_job_ = runner_->run<std::shared_ptr<const PreparedClustering>>(
-        tr("Switching clusterings"),
-        [session, clustering_id](const JobContext& job) { return session->prepare_switch(clustering_id, job); }, this,
-        [this, session](Expected<std::shared_ptr<const PreparedClustering>> prepared) {
-            active_job_ = 0;
-            if (session != session_) return;
+    run_job<std::shared_ptr<const PreparedClustering>>(
+        JobKind::exclusive, tr("Switching clusterings"),
+        [clustering_id](std::shared_ptr<InteractiveSession> session, const JobContext& job) {
+            return session->prepare_switch(clustering_id, job);
+        },
+        [this](Expected<std::shared_ptr<const PreparedClustering>> prepared) {
             if (!prepared) {
-                if (prepared.error().code != ErrorCode::cancelled) {
-                    Q_EMIT error_occurred(tr("Could not switch clusterings"), describe(prepared.error()));
-                }
-                Q_EMIT clustering_changed();  // the selector shows the clustering that stayed current
+                report(tr("Could not switch clusterings"), prepared.error());
+                refresh_views(true, false);  // the selector shows the clustering that stayed current
                 return;
             }
             if (auto adopted = session_->adopt_switch(**prepared); !adopted) {
-                Q_EMIT error_occurred(tr("Could not switch clusterings"), describe(adopted.error()));
+                report(tr("Could not switch clusterings"), adopted.error());
+            } else {
+                undo_stack_->clear();  // the history named the clusters of the clustering left
             }
-            Q_EMIT clustering_changed();
-            Q_EMIT query_changed();
+            refresh_views(true, true);
         });
 }
 
 void SessionController::create_aspect_clustering(const AspectClusteringRequest& request) {
     if (!session_ || refuse_while_busy(tr("make a clustering by aspect"))) return;
-    auto session = session_;
     const QString title = tr("Clustering by %1").arg(QString::fromStdString(request.params.aspect));
-    active_job_ = runner_->run<ClusteringRecord>(
-        title, [session, request](const JobContext& job) { return compute_aspect_clustering(*session, request, job); }, this,
-        [this, session, title](Expected<ClusteringRecord> record) {
-            active_job_ = 0;
-            if (session != session_) return;
-            if (!record) {
-                if (record.error().code == ErrorCode::cancelled) Q_EMIT status_message(tr("%1: cancelled.").arg(title));
-                else Q_EMIT error_occurred(tr("Could not cluster by aspect"), describe(record.error()));
-                return;
-            }
+    run_job<ClusteringRecord>(
+        JobKind::exclusive, title,
+        [request](std::shared_ptr<InteractiveSession> session, const JobContext& job) {
+            return compute_aspect_clustering(*session, request, job);
+        },
+        [this, title](Expected<ClusteringRecord> record) {
+            if (!record) return report(tr("Could not cluster by aspect"), record.error());
             const QString name = QString::fromStdString(record->name);
             auto stored = store_aspect_clustering(*session_, std::move(*record));
-            if (!stored) {
-                Q_EMIT error_occurred(tr("Could not save the clustering"), describe(stored.error()));
-                return;
-            }
+            if (!stored) return report(tr("Could not save the clustering"), stored.error());
             Q_EMIT status_message(tr("Clustering “%1” is ready.").arg(name));
-            Q_EMIT clustering_changed();  // the selector lists it at once; switching follows
+            refresh_views(true, false);  // the selector lists it at once; switching follows
             switch_clustering(*stored);
         });
 }
 
-void SessionController::rename_clustering(qint64 clustering_id, const QString& name) {
-    if (!session_ || refuse_while_busy(tr("rename a clustering"))) return;
-    if (auto status = session_->rename_clustering(clustering_id, name.trimmed().toStdString()); !status) {
-        Q_EMIT error_occurred(tr("Could not rename the clustering"), describe(status.error()));
-        return;
-    }
-    Q_EMIT clustering_changed();
+// --- readers
+
+std::optional<FloatMatrix> SessionController::stored_map() const {
+    if (!session_) return std::nullopt;
+    return session_->stored_map();
 }
 
-void SessionController::move_images(const std::vector<qint64>& items, int cluster) {
-    if (!session_ || refuse_while_busy(tr("move images"))) return;
-    std::vector<std::int64_t> moved(items.begin(), items.end());
-    if (auto status = session_->move_images(moved, cluster); !status) {
-        Q_EMIT error_occurred(tr("Could not move the images"), describe(status.error()));
-        return;
-    }
-    Q_EMIT status_message(tr("Moved %n image(s).", nullptr, static_cast<int>(items.size())));
-    Q_EMIT clustering_changed();
+TsneParams SessionController::default_map_params() const {
+    return session_ ? session_->default_map_params() : TsneParams{};
 }
 
-void SessionController::rename_cluster(int cluster, const QString& name) {
-    if (!session_) return;
-    if (auto status = session_->rename_cluster(cluster, name.toStdString()); !status) {
-        Q_EMIT error_occurred(tr("Could not rename the cluster"), describe(status.error()));
-        return;
+int SessionController::compute_map(const TsneParams& params, TsneLayoutCallback on_layout, QObject* receiver,
+                                   std::function<void(Expected<FloatMatrix>)> done) {
+    if (!session_) return 0;
+    return run_job<FloatMatrix>(
+        JobKind::reader, tr("Computing the map"),
+        [params, on_layout = std::move(on_layout)](std::shared_ptr<InteractiveSession> session, const JobContext& job) {
+            return session->compute_map(params, job, on_layout);
+        },
+        std::move(done), receiver);
+}
+
+void SessionController::cancel_job(int id) {
+    if (id != 0) runner_->cancel(id);
+}
+
+std::vector<AnswerRecord> SessionController::answers() const {
+    if (!session_) return {};
+    auto answers = session_->project().answers();
+    return answers ? std::move(*answers) : std::vector<AnswerRecord>{};
+}
+
+std::vector<QueryRound> SessionController::rounds_seen() const {
+    std::vector<QueryRound> rounds;
+    if (!session_) return rounds;
+    auto& project = session_->project();
+    std::set<std::int64_t> ids;
+    if (auto all = project.answers(true)) {
+        for (const auto& answer : *all) {
+            if (answer.round_id) ids.insert(*answer.round_id);
+        }
     }
-    Q_EMIT clustering_changed();
+    if (auto open = project.open_round(); open && *open) ids.insert((*open)->id);
+    for (const std::int64_t id : ids) {
+        if (auto round = project.round(id)) rounds.push_back(std::move(*round));
+    }
+    return rounds;
 }
 
 }  // namespace corral::ui

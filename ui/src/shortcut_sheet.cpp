@@ -15,7 +15,9 @@ ShortcutSheet::ShortcutSheet(QWidget* parent) : QDialog(parent) {
         {tr("1 … 5"), tr("The image belongs with that group")},
         {tr("0 or N"), tr("None of these groups")},
         {tr("S"), tr("Skip this image")},
-        {native(QKeySequence::Undo) + tr(" or Backspace"), tr("Undo the last answer (also after moving on)")},
+        {native(QKeySequence::Undo) + tr(" (Backspace in the questions)"),
+         tr("Undo the last step: an answer, a move, a rename or a merge, from any tab")},
+        {native(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)), tr("Redo what was undone")},
         {native(QKeySequence(Qt::CTRL | Qt::Key_R)), tr("Ask me questions (start a round)")},
         {native(QKeySequence(Qt::CTRL | Qt::Key_T)), tr("Learn from my answers now")},
         {native(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A)), tr("New clustering by an aspect (color, shape, …)")},
@@ -24,6 +26,7 @@ ShortcutSheet::ShortcutSheet(QWidget* parent) : QDialog(parent) {
         {native(QKeySequence::New), tr("New project from an image folder")},
         {native(QKeySequence::Open), tr("Open a project")},
         {tr("F2 (in the cluster list)"), tr("Rename the cluster")},
+        {tr("Drag images onto a cluster"), tr("Move them there (the context menu also moves them to a new cluster)")},
         {tr("Enter (in the image grid)"), tr("Open the image large")},
         {native(QKeySequence::HelpContents), tr("This sheet")},
     };

@@ -221,6 +221,25 @@ public:
     // map_tsne_params for this session's features.
     TsneParams default_map_params() const;
 
+    // --- corrections by hand as single steps, for an undo history (session_corrections.cpp).
+    // Owner thread. Each is one transaction; the clustering is saved once.
+    // Moves `items` to `cluster` as manual answers; images already there are left out. Returns
+    // the ids of the answers recorded (empty when nothing moved).
+    Expected<std::vector<std::int64_t>> move_images_together(const std::vector<std::int64_t>& items, int cluster);
+    // Every image of cluster `from` moved to `into` (move_images_together); `from` stays, empty.
+    Expected<std::vector<std::int64_t>> merge_clusters(int from, int into);
+    // Undoes exactly these answers, which must be the newest active ones (invalid_argument
+    // otherwise, nothing changed): manual moves on the current clustering move back, and the
+    // open round steps back to the earliest question undone.
+    Expected<std::vector<AnswerRecord>> undo_answers(const std::vector<std::int64_t>& answer_ids);
+    // Grows the current clustering by one empty cluster named `name` ("" = "Cluster N") and
+    // returns its number; the head is refitted to the new count when answers are next learned
+    // from. invalid_argument when the answers fine-tune a convnet, whose cluster count is fixed.
+    Expected<int> add_cluster(const std::string& name);
+    // Takes the last cluster off the current clustering (the undo of add_cluster): it must be
+    // empty, chosen by no active answer and a candidate of no question of the open round.
+    Status remove_last_cluster();
+
     class State;
 
 private:

@@ -94,6 +94,13 @@ public:
     // Returns the undone answer, or not_found when there is nothing to undo.
     Expected<AnswerRecord> undo_last_answer();
     Expected<std::vector<AnswerRecord>> answers(bool include_undone = false) const;
+    // Corrections as single steps (an undo history's; project_corrections.cpp). record_manual_moves
+    // stores manual_move answers (no round) in one transaction and returns their ids in order.
+    // undo_newest_answers marks the answers `ids` undone in one transaction, provided they are
+    // exactly the newest active ones (invalid_argument otherwise, nothing changed); each round
+    // moves back to the earliest of its samples undone. Returns them, newest first.
+    Expected<std::vector<std::int64_t>> record_manual_moves(const std::vector<AnswerInput>& moves);
+    Expected<std::vector<AnswerRecord>> undo_newest_answers(const std::vector<std::int64_t>& ids);
 
     // --- fine-tune runs and checkpoints
     Expected<std::int64_t> begin_run(std::optional<std::int64_t> clustering_id, const std::string& parameters_json);

@@ -6,6 +6,8 @@
 
 #include <memory>
 
+#include "corral/core/expected.h"
+
 class QStackedWidget;
 class QMenu;
 
@@ -46,6 +48,8 @@ public:
     // File → Export Clusters after the file dialog: asks links or copies (folder), and before
     // replacing anything that exists; core refuses paths inside a project. Public for tests.
     void export_clustering_to(const QString& format, const QString& output);
+    // A problem the user should read: the status bar and a message box that blocks nothing.
+    void show_problem(const QString& title, const QString& message);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -59,13 +63,14 @@ private:
     void show_project_view(std::shared_ptr<const Dataset> dataset);
     void on_session_opened();
     void on_session_closed();
+    void on_open_failed(const QString& folder, const QString& message, ErrorCode code);
+    void show_welcome();
+    void update_actions();
     void export_clustering(const QString& format);
     void ask_new_aspect_clustering();
     void ask_rename_clustering();
     void show_shortcuts();
-    void remember_recent(const QString& folder);
-    void refresh_recent_menu();
-    QStringList recent_projects() const;
+    void refresh_recent();
 
     JobRunner* runner_;
     SessionController* controller_;
@@ -74,7 +79,11 @@ private:
     ProjectView* project_view_ = nullptr;
     JobStatusWidget* job_status_;
     QMenu* recent_menu_ = nullptr;
-    QList<QAction*> project_actions_;
+    QList<QAction*> project_actions_;  // need an open project
+    QList<QAction*> view_actions_;     // need the project's tabs (shown while it is built)
+    QAction* close_action_ = nullptr;
+    QAction* undo_action_ = nullptr;
+    QAction* redo_action_ = nullptr;
 };
 
 }  // namespace corral::ui
