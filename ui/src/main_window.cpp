@@ -134,7 +134,14 @@ void MainWindow::build_menus() {
     undo_action_ = edit->addAction(tr("&Undo"), controller_, &SessionController::undo);
     undo_action_->setShortcut(QKeySequence::Undo);
     redo_action_ = edit->addAction(tr("&Redo"), controller_, &SessionController::redo);
-    redo_action_->setShortcuts({QKeySequence(QKeySequence::Redo), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)});
+    {
+        // The platform's redo keys plus Ctrl+Shift+Z, each once: on X11 the platform list already
+        // holds Ctrl+Shift+Z, and the same key twice on one action is an ambiguous shortcut.
+        auto keys = QKeySequence::keyBindings(QKeySequence::Redo);
+        const QKeySequence shift_z(Qt::CTRL | Qt::SHIFT | Qt::Key_Z);
+        if (!keys.contains(shift_z)) keys.append(shift_z);
+        redo_action_->setShortcuts(keys);
+    }
     for (QAction* action : {undo_action_, redo_action_}) {
         action->setShortcutContext(Qt::WindowShortcut);
         addAction(action);
