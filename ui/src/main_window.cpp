@@ -16,6 +16,7 @@
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QTimer>
 #include <QUndoStack>
 
 #include "aspect_clustering_dialog.h"
@@ -24,6 +25,7 @@
 #include "job_runner.h"
 #include "job_status_widget.h"
 #include "new_project_dialog.h"
+#include "project_locations.h"
 #include "project_view.h"
 #include "recent_projects.h"
 #include "resources.h"
@@ -197,15 +199,15 @@ void MainWindow::build_menus() {
 }
 
 void MainWindow::ask_new_project(const QString& dataset_spec) {
-    QString spec = dataset_spec;
-    if (spec.isEmpty()) {
-        const QString folder = QFileDialog::getExistingDirectory(this, tr("Choose an image folder"));
-        if (folder.isEmpty()) return;
-        spec = QStringLiteral("folder:") + folder;
-    }
-    NewProjectDialog dialog(spec, this);
+    NewProjectDialog dialog(dataset_spec, this);  // picks the folder itself; empty: the last one
+    run_new_project_dialog(dialog);
+}
+
+void MainWindow::run_new_project_dialog(NewProjectDialog& dialog) {
     if (dialog.exec() != QDialog::Accepted) return;
     QDir().mkpath(QFileInfo(dialog.project_folder()).absolutePath());
+    new_project_folder_ = dialog.project_folder();
+    new_project_settings_ = std::make_unique<SessionSettings>(dialog.settings());
     controller_->create_project(dialog.project_folder(), dialog.settings());
 }
 
@@ -216,7 +218,8 @@ void MainWindow::create_project_with_defaults(const QString& dataset_spec, const
 }
 
 void MainWindow::ask_open_project() {
-    const QString folder = QFileDialog::getExistingDirectory(this, tr("Open a Corral project (a .corral folder)"));
+    const QString folder =
+        QFileDialog::getExistingDirectory(this, tr("Open a Corral project (a .corral folder)"), default_projects_folder());
     if (!folder.isEmpty()) open_project(folder);
 }
 
@@ -240,6 +243,7 @@ void MainWindow::show_project_view(std::shared_ptr<const Dataset> dataset) {
 }
 
 void MainWindow::on_session_opened() {
+    new_project_settings_.reset();
     // The session's dataset is the validated one; the preview may have listed files since skipped.
     show_project_view(controller_->dataset());
     recent_projects::add(controller_->project_folder());
@@ -277,6 +281,15 @@ void MainWindow::on_open_failed(const QString& folder, const QString& message, E
     }
     welcome_->show_notice(notice);
     statusBar()->showMessage(notice, 15000);
+    std::unique_ptr<SessionSettings> chosen = std::move(new_project_settings_);
+    if (chosen && folder == new_project_folder_ && !cancelled) {
+        // A build that failed: the dialog again, every value kept and the error in it.
+        QTimer::singleShot(0, this, [this, chosen = std::shared_ptr<SessionSettings>(std::move(chosen)), folder, message] {
+            NewProjectDialog dialog(*chosen, folder, message, this);
+            run_new_project_dialog(dialog);
+        });
+        return;
+    }
     if (!cancelled) show_problem(tr("Could not open %1").arg(name), message);
 }
 

@@ -1,18 +1,17 @@
 #include "project_view.h"
 
 #include <QComboBox>
-#include <QDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
-#include <QScrollArea>
 #include <QSignalBlocker>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
 #include "cluster_browser.h"
+#include "image_viewer.h"
 #include "map_panel.h"
 #include "metrics_chart.h"
 #include "query_view.h"
@@ -112,6 +111,8 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     connect(query_view_, &QueryView::answered, controller_, &SessionController::answer);
     connect(query_view_, &QueryView::undo_requested, controller_, &SessionController::undo);
     connect(query_view_, &QueryView::redo_requested, controller_, &SessionController::redo);
+    connect(query_view_, &QueryView::image_opened, this, &ProjectView::open_image);
+    query_view_->set_member_source([this](int cluster) { return controller_->typical_members(cluster); });
     connect(browser_, &ClusterBrowser::cluster_renamed, controller_, &SessionController::rename_cluster);
     connect(browser_, &ClusterBrowser::images_moved, controller_, &SessionController::move_images);
     connect(browser_, &ClusterBrowser::images_to_new_cluster, controller_,
@@ -204,40 +205,10 @@ void ProjectView::show_metrics() { tabs_->setCurrentIndex(2); }
 void ProjectView::show_map() { tabs_->setCurrentWidget(map_); }
 
 void ProjectView::open_image(qint64 item) {
-    auto* dialog = new QDialog(this);
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
-    dialog->setWindowTitle(QString::fromStdString(dataset_->item_name(item)));
-    auto* label = new QLabel(dialog);
-    label->setObjectName(QStringLiteral("image_view"));
-    QLabel* note = nullptr;
-    const QImage image = thumbnails_->full_image(item);
-    if (image.isNull()) {
-        label->setText(tr("This image can no longer be read."));
-    } else {
-        const int side = std::max(image.width(), 384);
-        // Premultiplied before scaling, so transparent pixels do not bleed their colour into edges.
-        QImage shown = image.hasAlphaChannel() ? image.convertToFormat(QImage::Format_ARGB32_Premultiplied) : image;
-        shown = shown.scaled(side, side, Qt::KeepAspectRatio,
-                             image.width() < 192 ? Qt::FastTransformation : Qt::SmoothTransformation);
-        if (image.hasAlphaChannel()) {
-            shown = over_checkerboard(shown);
-            note = new QLabel(tr("Transparent areas are shown as a checkerboard; thumbnails, questions and the "
-                                 "encoders see them as white."),
-                              dialog);
-            note->setObjectName(QStringLiteral("transparency_note"));
-            note->setWordWrap(true);
-        }
-        label->setPixmap(QPixmap::fromImage(shown));
-    }
-    auto* scroll = new QScrollArea(dialog);
-    scroll->setWidget(label);
-    scroll->setWidgetResizable(true);
-    auto* layout = new QVBoxLayout(dialog);
-    layout->addWidget(scroll);
-    if (note) layout->addWidget(note);
-    dialog->resize(std::min(1000, label->sizeHint().width() + 40),
-                   std::min(800, label->sizeHint().height() + 40 + (note ? note->sizeHint().height() + 8 : 0)));
-    dialog->show();
+    const auto clustering = controller_->clustering_view();
+    auto* viewer = new ImageViewer(thumbnails_->full_image(item), image_facts(*dataset_, item, clustering.get()), this);
+    viewer->setAttribute(Qt::WA_DeleteOnClose);
+    viewer->show();
 }
 
 }  // namespace corral::ui

@@ -1,11 +1,15 @@
 #pragma once
 // The query view: "which of these clusters does this image belong with?". The query image is
-// shown large; each of the T candidate clusters is a row of up to four exemplar thumbnails with
-// its name and number key. Keys 1..T choose, 0 or N says "none of these", S skips, Ctrl+Z or
-// Backspace undoes the last step (of the one undo history), Ctrl+Shift+Z redoes. The view only
-// shows and reports: the controller stores answers and the session advances.
+// shown large with the reason it was asked, in words (query_reason.h); each of the T candidate
+// clusters is a row with its number key, its name and size, up to four exemplar thumbnails and
+// "More…", which shows every image of the group, the most typical first (ClusterPreviewDialog).
+// Keys 1..T choose, 0 or N says "none of these", S skips, Ctrl+1..T shows more of that group,
+// V (or a click on the image) opens it large, Ctrl+Z or Backspace undoes the last step (of the
+// one undo history), Ctrl+Shift+Z redoes. The view only shows and reports: the controller
+// stores answers and the session advances.
 #include <QWidget>
 
+#include <functional>
 #include <vector>
 
 #include "corral/core/interactive_session.h"
@@ -18,6 +22,7 @@ class QVBoxLayout;
 
 namespace corral::ui {
 
+class ClusterPreviewDialog;
 class ThumbnailCache;
 
 class QueryView : public QWidget {
@@ -30,15 +35,28 @@ public:
     void show_message(const QString& message);
     const SessionQuery& current() const { return query_; }
     bool has_query() const { return has_query_; }
+    // Where "More…" gets a cluster's images, in the order to show them (the controller's most
+    // typical first). Without one, "More…" is hidden.
+    void set_member_source(std::function<std::vector<qint64>(int cluster)> source);
+    // Opens "show more" for candidate `candidate_index` (window-modal, non-blocking); returns
+    // the dialog, or nullptr when there is no such candidate or no member source.
+    ClusterPreviewDialog* show_more(int candidate_index);
+    // For tests and screenshots.
+    QLabel* reason_label() const { return reason_; }
+    // The size line under each candidate's name, in candidate order.
+    std::vector<QLabel*> candidate_size_labels() const { return size_labels_; }
 
 Q_SIGNALS:
     // cluster is the chosen candidate's cluster for positive answers, -1 otherwise.
     void answered(corral::AnswerKind kind, int cluster);
     void undo_requested();
     void redo_requested();
+    // Open `item` large (the image asked about, or one of a group's).
+    void image_opened(qint64 item);
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void rebuild_candidates();
@@ -48,6 +66,8 @@ private:
     ThumbnailCache* thumbnails_;
     SessionQuery query_;
     std::vector<QString> candidate_names_;
+    std::vector<qint64> candidate_sizes_;
+    std::function<std::vector<qint64>(int cluster)> member_source_;
     bool has_query_ = false;
     QLabel* query_image_;
     QLabel* counter_;
@@ -59,6 +79,7 @@ private:
     QPushButton* skip_button_;
     QPushButton* undo_button_;
     std::vector<std::pair<qint64, QLabel*>> thumbnail_labels_;
+    std::vector<QLabel*> size_labels_;
 };
 
 }  // namespace corral::ui

@@ -266,7 +266,15 @@ std::vector<ClusteringEntry> SessionController::clusterings() const {
 
 std::optional<SessionQuery> SessionController::current_query() const {
     if (!session_) return std::nullopt;
-    return session_->current_query();
+    auto query = session_->current_query();
+    if (query) query->similar_images = session_->similar_images(*query).value_or(-1);
+    return query;
+}
+
+std::vector<qint64> SessionController::typical_members(int cluster) const {
+    if (!session_) return {};
+    const auto members = session_->typical_members(cluster);
+    return {members.begin(), members.end()};
 }
 
 ProjectSummary SessionController::summary() const {

@@ -55,7 +55,10 @@ public:
     // --- view models (empty or nullopt without a session)
     std::shared_ptr<const ClusteringView> clustering_view() const { return clustering_view_; }
     std::vector<ClusteringEntry> clusterings() const;
+    // The question to show now, with the size of its image's dense neighbourhood filled in.
     std::optional<SessionQuery> current_query() const;
+    // The images of `cluster` in the current clustering, the most typical (nearest its centre) first.
+    std::vector<qint64> typical_members(int cluster) const;
     ProjectSummary summary() const;
 
     // --- the IDC loop

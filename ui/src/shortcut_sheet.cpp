@@ -15,6 +15,8 @@ ShortcutSheet::ShortcutSheet(QWidget* parent) : QDialog(parent) {
         {tr("1 … 5"), tr("The image belongs with that group")},
         {tr("0 or N"), tr("None of these groups")},
         {tr("S"), tr("Skip this image")},
+        {native(QKeySequence(Qt::CTRL | Qt::Key_1)) + tr(" … 5"), tr("Show more of that group, the most typical first")},
+        {tr("V (in the questions)"), tr("View the image large, with its cluster, label and file")},
         {native(QKeySequence::Undo) + tr(" (Backspace in the questions)"),
          tr("Undo the last step: an answer, a move, a rename or a merge, from any tab")},
         {native(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)), tr("Redo what was undone")},

@@ -210,7 +210,12 @@ Expected<ImageFolderSurvey> survey_image_folder(const std::filesystem::path& fol
     return detail::guarded(folder.string(), [&]() -> Expected<ImageFolderSurvey> {
         auto listing = detail::list_image_folder(folder, false, job);
         if (!listing) return listing.error();
-        return ImageFolderSurvey{listing->image_files, std::move(listing->duplicates), std::move(listing->skipped)};
+        ImageFolderSurvey survey{listing->image_files, std::move(listing->duplicates), std::move(listing->skipped), {}, false};
+        // A labels.csv the build would refuse is its error to report; the survey only suggests.
+        if (auto labelling = detail::label_files(folder, listing->files)) survey.class_names = std::move(labelling->names);
+        std::error_code missing;
+        survey.classes_from_labels_csv = !survey.class_names.empty() && std::filesystem::exists(folder / "labels.csv", missing);
+        return survey;
     });
 }
 

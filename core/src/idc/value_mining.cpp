@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <queue>
 #include <random>
@@ -72,6 +73,35 @@ std::optional<SelectionStrategy> selection_strategy_from_name(std::string_view n
         if (selection_strategy_name(strategy) == name) return strategy;
     }
     return std::nullopt;
+}
+
+double typical_neighbour_distance_squared(std::span<const double> representativeness, int neighbors) {
+    if (neighbors < 2 || representativeness.empty()) return 0.0;
+    std::vector<double> means;
+    means.reserve(representativeness.size());
+    for (const double r : representativeness) means.push_back(std::exp(-r) / (neighbors - 1));
+    const auto middle = means.begin() + static_cast<std::ptrdiff_t>(means.size() / 2);
+    std::nth_element(means.begin(), middle, means.end());
+    return *middle;
+}
+
+Expected<std::int64_t> count_neighbours_within(const FloatMatrix& features, std::int64_t sample, double distance_squared) {
+    if (sample < 0 || sample >= features.rows()) {
+        return make_error(ErrorCode::invalid_argument, "image " + std::to_string(sample) + " is not in the features");
+    }
+    try {
+        torch::InferenceMode inference;
+        // from_blob reads the matrix in place: a session's features can be 70k x 512 floats.
+        auto* values = const_cast<float*>(features.data());
+        const auto all = torch::from_blob(values, {features.rows(), features.cols()}, torch::kFloat32);
+        auto similarities = all.mv(all[sample]);
+        similarities[sample] = -std::numeric_limits<float>::infinity();  // the image itself
+        // Unit rows: ||a - b||^2 = 2 - 2 a.b, so the distance bound is a similarity bound.
+        const double min_similarity = 1.0 - distance_squared / 2.0;
+        return similarities.ge(min_similarity).sum().item<std::int64_t>();
+    } catch (const c10::Error& error) {
+        return make_error(ErrorCode::internal, std::string("neighbourhood: ") + error.what_without_backtrace());
+    }
 }
 
 ValueMiner::ValueMiner(ValueMinerParams params) : params_(params) {}

@@ -153,6 +153,8 @@ void restore_round(InteractiveSession::State& state, std::optional<QueryRound> r
     state.round_terms.hardness = terms["hardness"].get<std::vector<double>>();
     state.round_terms.representativeness = terms["representativeness"].get<std::vector<double>>();
     state.round_terms.diversity = terms["diversity"].get<std::vector<double>>();
+    state.round_terms.diversity_seeds = terms.value("diversity_seeds", std::int64_t{0});
+    state.round_terms.neighbour_distance_squared = terms.value("neighbour_distance_squared", 0.0);
 }
 
 // Opens the dataset of a project whose settings are known, and brings back its clustering

@@ -36,8 +36,11 @@ Expected<RoundPlan> InteractiveSession::plan_round(int queries, const JobContext
         const auto active = state_->snapshot();
         const auto answered = answered_samples(*state_->project);
         Selection selection;
+        int neighbors = 0;
         {
             std::lock_guard lock(state_->miner_mutex);
+            // K as the miner caps it on a tiny collection.
+            neighbors = static_cast<int>(std::min<std::int64_t>(state_->miner.params().neighbors, active->features->rows()));
             auto selected = state_->miner.select(*active->features, active->centres, queries, answered, answered,
                                                  job.stage(0.0, 0.9));
             if (!selected) return selected.error();
@@ -50,6 +53,7 @@ Expected<RoundPlan> InteractiveSession::plan_round(int queries, const JobContext
         RoundPlan plan;
         plan.clustering_id = active->record.id;
         plan.diversity_seeds = static_cast<std::int64_t>(answered.size());
+        plan.neighbour_distance_squared = typical_neighbour_distance_squared(selection.representativeness, neighbors);
         plan.elapsed_ms = selection.scoring_ms + selection.greedy_ms;
         for (const Query& query : *built) {
             RoundSample sample;
@@ -78,13 +82,15 @@ Status InteractiveSession::adopt_round(const RoundPlan& plan) {
                                   {"representativeness", plan.representativeness},
                                   {"diversity", plan.diversity},
                                   {"diversity_seeds", plan.diversity_seeds},
+                                  {"neighbour_distance_squared", plan.neighbour_distance_squared},
                                   {"candidates", state_->settings.candidates}};
     auto id = state_->project->start_round(plan.clustering_id, plan.samples, terms.dump());
     if (!id) return id.error();
     auto round = state_->project->round(*id);
     if (!round) return round.error();
     state_->round = std::move(*round);
-    state_->round_terms = {plan.hardness, plan.representativeness, plan.diversity};
+    state_->round_terms = {plan.hardness, plan.representativeness, plan.diversity, plan.diversity_seeds,
+                           plan.neighbour_distance_squared};
     return ok();
 }
 
@@ -108,6 +114,12 @@ std::optional<SessionQuery> InteractiveSession::current_query() const {
     query.hardness = term(state_->round_terms.hardness);
     query.representativeness = term(state_->round_terms.representativeness);
     query.diversity = term(state_->round_terms.diversity);
+    query.strategy = state_->settings.strategy;
+    // The diversity set S of the pick: diversity_along seeds it with earlier answers only for
+    // the strategy that uses diversity (value_mining.cpp).
+    const bool seeded = query.strategy == SelectionStrategy::hard_representative_diverse;
+    query.earlier_questions = (seeded ? state_->round_terms.diversity_seeds : 0) + round.position;
+    query.neighbour_distance_squared = state_->round_terms.neighbour_distance_squared;
     for (std::size_t c = 0; c < sample.candidates.size(); ++c) {
         const int cluster = sample.candidates[c];
         SessionCandidate candidate;

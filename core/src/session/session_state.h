@@ -51,6 +51,16 @@ struct TrainedModel {
 
 struct SessionRoundTerms {
     std::vector<double> hardness, representativeness, diversity;  // per sample of the round
+    std::int64_t diversity_seeds = 0;
+    double neighbour_distance_squared = 0.0;
+};
+
+// The last similar_images answer: the features it counted in, the distance and the image.
+struct NeighbourhoodCount {
+    std::weak_ptr<const FloatMatrix> features;
+    double distance_squared = 0.0;
+    std::int64_t sample = -1;
+    std::int64_t count = 0;
 };
 
 class InteractiveSession::State {
@@ -60,6 +70,7 @@ public:
     std::shared_ptr<Dataset> dataset;
     std::optional<QueryRound> round;
     SessionRoundTerms round_terms;
+    mutable NeighbourhoodCount last_neighbourhood;  // owner thread
     std::map<std::int64_t, ClusteringScores> scores_by_clustering;
     std::map<std::int64_t, std::int64_t> answers_by_clustering;
 

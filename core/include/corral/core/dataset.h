@@ -106,6 +106,11 @@ struct ImageFolderSurvey {
     std::int64_t image_files = 0;          // files with an image name, links included
     std::vector<DuplicateFile> duplicates;
     std::vector<SkippedFile> skipped;      // broken links, links to folders, unreadable entries
+    // The classes the folder's ground truth names, as opening it would find them: the labels of
+    // its labels.csv, or else its first-level folders when every image lies in one of at least
+    // two (empty: no ground truth). What a new project suggests as its number of clusters.
+    std::vector<std::string> class_names;
+    bool classes_from_labels_csv = false;
     std::int64_t links() const;
     std::int64_t identical_copies() const;
 };

@@ -74,6 +74,15 @@ struct SessionQuery {
     std::int64_t position = 0;  // within the round
     std::int64_t round_size = 0;
     std::int64_t answered_in_round = 0;
+    // What else says why it was asked (value_mining.h): the strategy of the round, the size of
+    // the diversity set S when it was picked (earlier answers that seeded it, then the round's
+    // earlier questions), the round's typical neighbour distance (squared; 0 when the strategy
+    // does not use representativeness), and the size of its dense neighbourhood: -1 here,
+    // filled in by InteractiveSession::similar_images for a person to read (it costs O(N D)).
+    SelectionStrategy strategy = SelectionStrategy::hard_representative_diverse;
+    std::int64_t earlier_questions = 0;
+    double neighbour_distance_squared = 0.0;
+    std::int64_t similar_images = -1;
 };
 
 struct ClusteringSummary {
@@ -92,6 +101,7 @@ struct RoundPlan {
     std::vector<RoundSample> samples;
     std::vector<double> hardness, representativeness, diversity;  // per sample of the plan
     std::int64_t diversity_seeds = 0;  // samples answered in earlier rounds that seeded the diversity set S
+    double neighbour_distance_squared = 0.0;  // typical_neighbour_distance_squared of the features (0: not computed)
     double elapsed_ms = 0.0;
 };
 
@@ -172,6 +182,13 @@ public:
     // The query to show now, or nullopt when no round is open or the open round is finished.
     std::optional<SessionQuery> current_query() const;
     bool round_finished() const;
+    // The size of `query`'s dense neighbourhood: images of the current features within the
+    // round's typical neighbour distance of it (count_neighbours_within), or nullopt when the
+    // round has no such distance. O(N D) on the calling thread; the last answer is kept.
+    std::optional<std::int64_t> similar_images(const SessionQuery& query) const;
+    // The images of `cluster` in the current clustering, nearest its centre first (the order of
+    // a question's exemplars), at most `count` of them (0 = all). Owner thread; O(members D).
+    std::vector<std::int64_t> typical_members(int cluster, std::size_t count = 0) const;
     // Records the answer to the current query (committed before returning) and advances.
     // `cluster` is the chosen candidate's cluster for positive answers.
     Expected<AnswerRecord> answer(AnswerKind kind, int cluster, std::int64_t response_ms = 0);

@@ -63,6 +63,19 @@ struct Selection {
     double greedy_ms = 0.0;
 };
 
+// What the terms mean for one image, in the units a person can read (the question's "why").
+// The typical squared distance between an image and its neighbours: the median over images of
+// the mean squared distance to their `neighbors` - 1 nearest others, recovered from
+// representativeness values (r = -log of the sum over `neighbors` neighbours, the image itself
+// one of them, as ValueMiner computes it with that K). 0 when `neighbors` < 2 or there are no values.
+double typical_neighbour_distance_squared(std::span<const double> representativeness, int neighbors);
+
+// How many images lie within `distance_squared` (squared Euclidean distance) of image `sample`,
+// the image itself not counted: the size of its dense neighbourhood. `features` (N x D) must have
+// L2-normalised rows, as a session's features do (they are read in place, not copied).
+// O(N D). Fails with invalid_argument when `sample` is out of range.
+Expected<std::int64_t> count_neighbours_within(const FloatMatrix& features, std::int64_t sample, double distance_squared);
+
 class ValueMiner {
 public:
     explicit ValueMiner(ValueMinerParams params = {});

@@ -13,6 +13,7 @@ class QMenu;
 
 namespace corral {
 class Dataset;
+struct SessionSettings;
 }
 
 namespace corral::ui {
@@ -20,6 +21,7 @@ namespace corral::ui {
 class AspectClusteringDialog;
 class JobRunner;
 class JobStatusWidget;
+class NewProjectDialog;
 class ProjectView;
 class SessionController;
 class WelcomeView;
@@ -59,6 +61,8 @@ protected:
 private:
     void build_menus();
     void ask_new_project(const QString& dataset_spec);
+    // Shows the dialog (modal) and builds the project it asks for; a build that fails reopens it.
+    void run_new_project_dialog(NewProjectDialog& dialog);
     void ask_open_project();
     void show_project_view(std::shared_ptr<const Dataset> dataset);
     void on_session_opened();
@@ -82,6 +86,9 @@ private:
     QList<QAction*> project_actions_;  // need an open project
     QList<QAction*> view_actions_;     // need the project's tabs (shown while it is built)
     QAction* close_action_ = nullptr;
+    // The project being built from the dialog, and what was chosen for it: reopened on failure.
+    QString new_project_folder_;
+    std::unique_ptr<SessionSettings> new_project_settings_;
     QAction* undo_action_ = nullptr;
     QAction* redo_action_ = nullptr;
 };
