@@ -119,6 +119,7 @@ TEST_CASE("the new-project dialog says how many duplicates a folder holds and ke
     REQUIRE(testing::wait_until([&] { return !dialog.surveying(); }));
     CHECK(dialog.duplicates_summary()->text() ==
           QStringLiteral("3 of 6 image files are duplicates: 2 links to images in the folder and 1 identical copy."));
+    CHECK(dialog.images_summary()->text() == QStringLiteral("6 image files (3 distinct)."));
     CHECK(dialog.keep_one_copy()->isChecked());
     CHECK(dialog.settings().dataset_spec == spec.toStdString());
     testing::save_screenshot(&dialog, QStringLiteral("new-project-duplicates"));

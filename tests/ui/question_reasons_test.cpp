@@ -157,7 +157,7 @@ TEST_CASE("a question says why in words, shows group sizes, shows more of a grou
     }
     CHECK(more->windowTitle() == QStringLiteral("%1 — %2 images").arg(second).arg(sizes[static_cast<std::size_t>(group)]));
     QTest::qWait(300);
-    testing::save_screenshot(more, QStringLiteral("question-show-more"));
+    testing::save_screenshot(more, QStringLiteral("question-show-more-planted"));
     // Enter in the grid says the image belongs with this group.
     more->image_view()->setFocus();
     QTest::keyClick(more->image_view(), Qt::Key_Return);
@@ -196,7 +196,7 @@ TEST_CASE("a question says why in words, shows group sizes, shows more of a grou
     viewer->copy_path_button()->click();
     CHECK(QApplication::clipboard()->text() == QString::fromStdString(file.string()));
     QTest::qWait(100);  // laid out at its final size
-    testing::save_screenshot(viewer, QStringLiteral("image-viewer-facts"));
+    testing::save_screenshot(viewer, QStringLiteral("image-viewer-planted"));
     viewer->close();
 }
 
@@ -271,4 +271,24 @@ TEST_CASE("a Fashion-MNIST question tells its reason against the earlier ones", 
     CHECK(shown == expected);
     QTest::qWait(400);  // thumbnails
     testing::save_screenshot(view->tabs()->currentWidget(), QStringLiteral("query-view-reason"));
+
+    // More of the first group, and the image asked about, large: for the user guide.
+    auto* more = questions->show_more(0);
+    REQUIRE(more);
+    CHECK(more->image_model()->rowCount() == sizes[static_cast<std::size_t>(questions->current().candidates[0].cluster)]);
+    more->resize(820, 520);
+    QTest::qWait(400);
+    testing::save_screenshot(more, QStringLiteral("question-show-more"));
+    more->reject();
+    QTest::keyClick(questions, Qt::Key_V);
+    auto* viewer = visible_dialog<ImageViewer>(view);
+    REQUIRE(viewer);
+    const auto& dataset = *controller->dataset();
+    const auto asked = questions->current().sample;
+    CHECK(viewer->label_field()->text() ==
+          QString::fromStdString(dataset.class_names()[static_cast<std::size_t>(dataset.labels()[static_cast<std::size_t>(asked)])]));
+    CHECK(viewer->file_field()->text().startsWith(QString::fromStdString(dataset.item_file(asked).string()) + QStringLiteral(", image #")));
+    QTest::qWait(100);
+    testing::save_screenshot(viewer, QStringLiteral("image-viewer-facts"));
+    viewer->close();
 }

@@ -451,6 +451,10 @@ void NewProjectDialog::show_survey(const Expected<ImageFolderSurvey>& survey) {
     }
     const auto classes = static_cast<qint64>(survey->class_names.size());
     QString summary = count_text(survey->image_files, tr("%1 image file"), tr("%1 image files"));
+    if (!survey->duplicates.empty()) {
+        const auto distinct = survey->image_files - static_cast<std::int64_t>(survey->duplicates.size());
+        summary = tr("%1 (%2 distinct)").arg(summary, locale.toString(static_cast<qlonglong>(distinct)));
+    }
     if (classes >= 2) {
         summary = survey->classes_from_labels_csv
                       ? tr("%1, labelled with %2 classes by labels.csv (ground truth).").arg(summary).arg(classes)
