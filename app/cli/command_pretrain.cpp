@@ -46,11 +46,13 @@ int run_pretrain(Arguments& arguments) {
     auto size = arguments.integer_in("size", params.input_size, 0, 128);
     auto seed = arguments.integer_in("seed", 0, 0);
     auto limit = arguments.integer_in("limit", 0, 0);
+    auto blocks = arguments.integer_in("blocks", params.blocks_per_stage, 1, 4);
+    auto feature_dimension = arguments.integer_in("feature-dim", params.feature_dimension, 0, 4096);
     auto rate = arguments.number_in("lr", params.learning_rate, 0.0, 10.0, true);
     const auto widths_text = arguments.text("widths");
     const bool restart = arguments.flag("restart");
     const bool as_json = arguments.flag("json");
-    for (const auto* parsed : {&clusters, &epochs, &per_epoch, &batch, &size, &seed, &limit}) {
+    for (const auto* parsed : {&clusters, &epochs, &per_epoch, &batch, &size, &seed, &limit, &blocks, &feature_dimension}) {
         if (!*parsed) return report_failure(parsed->error());
     }
     if (!rate) return report_failure(rate.error());
@@ -69,6 +71,8 @@ int run_pretrain(Arguments& arguments) {
     params.input_size = static_cast<int>(*size);
     params.seed = static_cast<std::uint64_t>(*seed);
     params.learning_rate = *rate;
+    params.blocks_per_stage = static_cast<int>(*blocks);
+    params.feature_dimension = static_cast<int>(*feature_dimension);
     params.resume = !restart;
 
     ConsoleProgress progress(!as_json);

@@ -73,6 +73,7 @@ const std::map<std::string, Command>& commands() {
            {"--clusters K", "2..10000 (default 10)"}, {"--epochs N", "1..100000"},
            {"--images-per-epoch N", "0 (all) or more"}, {"--batch N", "2..65536"}, {"--size PX", "16..128 (0: native)"},
            {"--lr RATE", "learning rate, above 0 up to 10"}, {"--widths LIST", "stage widths, e.g. 32,64,128"},
+           {"--blocks N", "residual blocks per stage, 1..4"}, {"--feature-dim N", "linear feature layer after pooling (0 = none)"},
            {"--restart", "start over instead of resuming"}, kLimit, kSeed, kJson}}},
         {"simulate",
          {run_simulate, {"json"}, "IDC with a simulated user: value mining, queries, feedback training",

@@ -27,8 +27,16 @@ void check_convnet_options(const ConvnetOptions& options) {
                 options.input_size);
     TORCH_CHECK(!options.widths.empty() && options.widths.size() <= 5, "the convnet needs 1..5 stages");
     for (const auto width : options.widths) TORCH_CHECK(width >= 4 && width <= 1024, "bad stage width ", width);
+    TORCH_CHECK(options.blocks_per_stage >= 1 && options.blocks_per_stage <= 4, "the convnet takes 1..4 blocks per stage, not ",
+                options.blocks_per_stage);
+    TORCH_CHECK(options.feature_dimension >= 0 && options.feature_dimension <= 4096, "bad feature dimension ",
+                options.feature_dimension);
     TORCH_CHECK(options.projection_dimension >= 2, "bad projection dimension");
     TORCH_CHECK(options.clusters >= 2, "a clustering model needs at least two clusters");
+}
+
+std::int64_t convnet_feature_dimension(const ConvnetOptions& options) {
+    return options.feature_dimension > 0 ? options.feature_dimension : options.widths.back();
 }
 
 ResidualBlockImpl::ResidualBlockImpl(std::int64_t in_channels, std::int64_t out_channels, std::int64_t stride) {
@@ -49,6 +57,19 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& input) {
     return torch::relu(output + shortcut);
 }
 
+ResidualStageImpl::ResidualStageImpl(std::int64_t in_channels, std::int64_t out_channels, std::int64_t stride,
+                                     std::int64_t blocks) {
+    for (std::int64_t block = 0; block < blocks; ++block) {
+        blocks_.push_back(register_module(std::to_string(block), block == 0 ? ResidualBlock(in_channels, out_channels, stride)
+                                                                            : ResidualBlock(out_channels, out_channels, 1)));
+    }
+}
+
+torch::Tensor ResidualStageImpl::forward(torch::Tensor input) {
+    for (auto& block : blocks_) input = block->forward(input);
+    return input;
+}
+
 ConvnetBackboneImpl::ConvnetBackboneImpl(const ConvnetOptions& options) {
     check_convnet_options(options);
     stem_conv_ = register_module("stem_conv", make_conv(options.input_channels, options.widths.front(), 3, 2));
@@ -56,17 +77,27 @@ ConvnetBackboneImpl::ConvnetBackboneImpl(const ConvnetOptions& options) {
     stages_ = torch::nn::Sequential();
     std::int64_t channels = options.widths.front();
     for (std::size_t stage = 0; stage < options.widths.size(); ++stage) {
-        stages_->push_back(ResidualBlock(channels, options.widths[stage], stage == 0 ? 1 : 2));
+        const auto stride = stage == 0 ? 1 : 2;
+        if (options.blocks_per_stage == 1) {
+            // One block is the stage itself, which keeps the parameter names of single-block models.
+            stages_->push_back(ResidualBlock(channels, options.widths[stage], stride));
+        } else {
+            stages_->push_back(ResidualStage(channels, options.widths[stage], stride, options.blocks_per_stage));
+        }
         channels = options.widths[stage];
     }
     stages_ = register_module("stages", stages_);
     feature_dimension_ = channels;
+    if (options.feature_dimension > 0) {
+        feature_layer_ = register_module("feature_layer", torch::nn::Linear(channels, options.feature_dimension));
+        feature_dimension_ = options.feature_dimension;
+    }
 }
 
 torch::Tensor ConvnetBackboneImpl::forward(const torch::Tensor& images) {
     auto output = torch::relu(stem_norm_->forward(stem_conv_->forward(images)));
-    output = stages_->forward(output);
-    return output.mean({2, 3});
+    output = stages_->forward(output).mean({2, 3});
+    return feature_layer_ ? feature_layer_->forward(output) : output;
 }
 
 InstanceHeadImpl::InstanceHeadImpl(std::int64_t feature_dimension, std::int64_t projection_dimension) {

@@ -267,6 +267,38 @@ TEST_CASE("the convnet's network has the documented shapes", "[unit][convnet]") 
     CHECK_THROWS_AS(models::ConvnetClustering(options), c10::Error);
 }
 
+TEST_CASE("deeper stages and a feature layer give signed features of the chosen size", "[unit][convnet]") {
+    models::ConvnetOptions options;
+    options.widths = {8, 16};
+    options.clusters = 3;
+    options.blocks_per_stage = 2;
+    options.feature_dimension = 20;
+    models::ConvnetClustering model(options);
+    model->reset_parameters(3);
+    model->eval();
+    torch::NoGradGuard no_grad;
+    const auto features = model->forward(torch::randn({16, 1, 28, 28})).features;
+    CHECK(features.sizes() == torch::IntArrayRef({16, 20}));
+    CHECK(models::convnet_feature_dimension(options) == 20);
+    // Post-ReLU pooling is never negative; the linear layer's output is, somewhere.
+    CHECK(features.min().item<float>() < 0.0f);
+    // Two blocks per stage: the stage is a sequence, and the extra block keeps the stage's width.
+    const auto parameters = model->named_parameters(true);
+    CHECK(parameters.contains("backbone.stages.0.1.first_conv.weight"));
+    CHECK(parameters["backbone.stages.1.1.second_conv.weight"].sizes() == torch::IntArrayRef({16, 16, 3, 3}));
+    CHECK(parameters["backbone.feature_layer.weight"].sizes() == torch::IntArrayRef({20, 16}));
+    CHECK(parameters["cluster_head.hidden.weight"].size(1) == 20);
+    // Without the new options the parameter names are those of models written before them.
+    options.blocks_per_stage = 1;
+    options.feature_dimension = 0;
+    models::ConvnetClustering legacy(options);
+    CHECK(legacy->named_parameters(true).contains("backbone.stages.0.first_conv.weight"));
+    CHECK_FALSE(legacy->named_parameters(true).contains("backbone.feature_layer.weight"));
+    CHECK(models::convnet_feature_dimension(options) == 16);
+    options.blocks_per_stage = 0;
+    CHECK_THROWS_AS(models::ConvnetClustering(options), c10::Error);
+}
+
 TEST_CASE("the convnet learns planted shape classes well above chance", "[model][convnet]") {
     const ShapesDataset dataset(64, 20, 5);
     testing::TempDir folder;

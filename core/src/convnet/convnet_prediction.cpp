@@ -41,7 +41,7 @@ Expected<ConvnetModelInfo> read_convnet_info(const std::filesystem::path& model_
         info.clusters = static_cast<int>(checkpoint.options.clusters);
         info.input_size = static_cast<int>(checkpoint.options.input_size);
         info.channels = static_cast<int>(checkpoint.options.input_channels);
-        info.feature_dimension = static_cast<int>(checkpoint.options.widths.back());
+        info.feature_dimension = static_cast<int>(models::convnet_feature_dimension(checkpoint.options));
         info.epochs_completed = checkpoint.epochs_completed;
         info.fingerprint = *fingerprint;
         return info;
@@ -79,9 +79,9 @@ Expected<ConvnetClusters> cluster_with_convnet_head(const std::filesystem::path&
         const auto device = detail::compute_device();
         auto loaded = detail::load_convnet(model_folder, device);
         const auto& options = loaded.info.options;
-        if (features.cols() != options.widths.back()) {
+        if (features.cols() != models::convnet_feature_dimension(options)) {
             return make_error(ErrorCode::invalid_argument,
-                              "the convnet's cluster head takes " + std::to_string(options.widths.back()) +
+                              "the convnet's cluster head takes " + std::to_string(models::convnet_feature_dimension(options)) +
                                   "-d features, not " + std::to_string(features.cols()) + "-d ones");
         }
         const auto count = features.rows();

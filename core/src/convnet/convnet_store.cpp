@@ -16,7 +16,9 @@ std::string parameter_key(const torch::Tensor& parameter) {
 nlohmann::json options_to_json(const models::ConvnetOptions& options) {
     return {{"input_channels", options.input_channels}, {"input_size", options.input_size},
             {"widths", options.widths},                 {"projection_dimension", options.projection_dimension},
-            {"clusters", options.clusters}};
+            {"clusters", options.clusters},
+            {"blocks_per_stage", options.blocks_per_stage},
+            {"feature_dimension", options.feature_dimension}};
 }
 
 }  // namespace
@@ -78,6 +80,9 @@ ConvnetCheckpointInfo read_convnet_checkpoint_info(const models::TensorFile& fil
         info.options.widths = options.at("widths").get<std::vector<std::int64_t>>();
         info.options.projection_dimension = options.at("projection_dimension").get<std::int64_t>();
         info.options.clusters = options.at("clusters").get<std::int64_t>();
+        // Models written before these fields existed had one block per stage and no feature layer.
+        info.options.blocks_per_stage = options.value("blocks_per_stage", std::int64_t{1});
+        info.options.feature_dimension = options.value("feature_dimension", std::int64_t{0});
         const auto normalisation = nlohmann::json::parse(field("normalisation"));
         info.normalisation.mean = normalisation.at("mean").get<double>();
         info.normalisation.std = normalisation.at("std").get<double>();

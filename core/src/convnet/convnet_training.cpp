@@ -26,6 +26,8 @@ Status check_params(const Dataset& dataset, const ConvnetTrainingParams& params)
         return invalid("the convnet input size must be 16..128 px");
     }
     if (params.widths.empty() || params.widths.size() > 5) return invalid("the convnet needs 1..5 stage widths");
+    if (params.blocks_per_stage < 1 || params.blocks_per_stage > 4) return invalid("the convnet takes 1..4 blocks per stage");
+    if (params.feature_dimension < 0 || params.feature_dimension > 4096) return invalid("the feature dimension must be 0..4096");
     if (params.learning_rate <= 0 || params.instance_temperature <= 0 || params.cluster_temperature <= 0) {
         return invalid("learning rate and temperatures must be positive");
     }
@@ -63,10 +65,11 @@ Expected<TrainingState> prepare_model(const ConvnetTrainingParams& params, const
         const auto& saved = loaded.info.options;
         if (saved.input_channels != options.input_channels || saved.input_size != options.input_size ||
             saved.widths != options.widths || saved.clusters != options.clusters ||
-            saved.projection_dimension != options.projection_dimension) {
+            saved.projection_dimension != options.projection_dimension ||
+            saved.blocks_per_stage != options.blocks_per_stage || saved.feature_dimension != options.feature_dimension) {
             return make_error(ErrorCode::invalid_argument,
                               params.output_folder.string() +
-                                  " holds a convnet of another shape (clusters, input size or widths); "
+                                  " holds a convnet of another shape (clusters, input size, widths, depth or feature size); "
                                   "choose another folder or train without resuming");
         }
         state.model = loaded.model;
@@ -109,6 +112,8 @@ Expected<ConvnetTrainingReport> train_convnet(const Dataset& dataset, const Conv
         options.input_channels = geometry->channels;
         options.input_size = geometry->side;
         options.widths.assign(params.widths.begin(), params.widths.end());
+        options.blocks_per_stage = params.blocks_per_stage;
+        options.feature_dimension = params.feature_dimension;
         options.clusters = params.clusters;
         auto state = prepare_model(params, options, *images);
         if (!state) return state.error();

@@ -27,7 +27,9 @@ struct ConvnetTrainingParams {
     std::int64_t images_per_epoch = 10000;      // a random subset each epoch (0 = the whole dataset)
     int batch_size = 128;
     int input_size = 0;                         // 0 = the dataset's own size when small (28 for Fashion-MNIST)
-    std::vector<int> widths = {16, 32, 64};     // residual stages; the last is the feature dimension
+    std::vector<int> widths = {16, 32, 64};     // residual stages
+    int blocks_per_stage = 1;                   // residual blocks per stage, 1..4
+    int feature_dimension = 0;                  // linear layer after pooling (0 = none: features are widths.back())
     double learning_rate = 5e-4;                // Adam (CC: 3e-4 for 1000 epochs; a short schedule moves faster)
     double weight_decay = 0.0;
     double instance_temperature = 0.5;          // CC's defaults

@@ -15,12 +15,19 @@ struct ConvnetOptions {
     std::int64_t input_channels = 1;          // 1 (grey) or 3 (RGB)
     std::int64_t input_size = 28;             // images are input_size x input_size, 28..96 px
     std::vector<std::int64_t> widths = {16, 32, 64};  // channels per residual stage; stages after the first halve the size
+    std::int64_t blocks_per_stage = 1;        // residual blocks in each stage (1..4)
+    // A linear layer after pooling to this many dimensions, so features are signed rather than
+    // post-ReLU averages; 0 = no layer (the pooled widths.back() channels are the features).
+    std::int64_t feature_dimension = 0;
     std::int64_t projection_dimension = 128;  // instance head output
     std::int64_t clusters = 10;               // cluster head output
 };
 
 // Throws c10::Error when the options cannot make a network (sizes out of range, no stages).
 void check_convnet_options(const ConvnetOptions& options);
+
+// The width of the backbone's features: feature_dimension, or the last stage's width without the layer.
+std::int64_t convnet_feature_dimension(const ConvnetOptions& options);
 
 // Two 3x3 convolutions with batch norm and a shortcut (1x1 convolution when the shape changes).
 class ResidualBlockImpl : public torch::nn::Module {
@@ -38,8 +45,20 @@ private:
 };
 TORCH_MODULE(ResidualBlock);
 
-// Stem (3x3 convolution, stride 2 — small inputs need no more), one residual block per stage,
-// global average pooling. Output: [batch, widths.back()] features.
+// Residual blocks in sequence (parameter names 0.*, 1.*, ...): a stage of more than one block.
+class ResidualStageImpl : public torch::nn::Module {
+public:
+    ResidualStageImpl(std::int64_t in_channels, std::int64_t out_channels, std::int64_t stride, std::int64_t blocks);
+    torch::Tensor forward(torch::Tensor input);
+
+private:
+    std::vector<ResidualBlock> blocks_;
+};
+TORCH_MODULE(ResidualStage);
+
+// Stem (3x3 convolution, stride 2 — small inputs need no more), blocks_per_stage residual blocks
+// per stage, global average pooling, then the optional linear feature layer.
+// Output: [batch, feature_dimension()] features.
 class ConvnetBackboneImpl : public torch::nn::Module {
 public:
     explicit ConvnetBackboneImpl(const ConvnetOptions& options);
@@ -50,6 +69,7 @@ private:
     torch::nn::Conv2d stem_conv_{nullptr};
     torch::nn::BatchNorm2d stem_norm_{nullptr};
     torch::nn::Sequential stages_{nullptr};
+    torch::nn::Linear feature_layer_{nullptr};
     std::int64_t feature_dimension_ = 0;
 };
 TORCH_MODULE(ConvnetBackbone);
