@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <queue>
+#include <functional>
 
 #include "corral/core/convnet.h"
 #include "corral/core/encoder.h"
@@ -30,29 +30,34 @@ void centres_and_exemplars(const FloatMatrix& features, const std::vector<int>& 
         for (std::size_t d = 0; d < row.size(); ++d) centre[d] += row[d];
     }
     normalize_rows(centres);
-    using Entry = std::pair<float, std::int64_t>;  // similarity, item: a min-heap keeps the best few
-    std::vector<std::priority_queue<Entry, std::vector<Entry>, std::greater<>>> best(static_cast<std::size_t>(clusters));
+    std::vector<std::vector<std::int64_t>> members(static_cast<std::size_t>(clusters));
     for (std::int64_t i = 0; i < features.rows(); ++i) {
         const int cluster = assignment[static_cast<std::size_t>(i)];
-        if (cluster < 0 || cluster >= clusters) continue;
-        auto row = features.row(i);
-        auto centre = centres.row(cluster);
-        float similarity = 0.0f;
-        for (std::size_t d = 0; d < row.size(); ++d) similarity += row[d] * centre[d];
-        auto& heap = best[static_cast<std::size_t>(cluster)];
-        heap.emplace(similarity, i);
-        if (heap.size() > kExemplarsPerCluster) heap.pop();
+        if (cluster >= 0 && cluster < clusters) members[static_cast<std::size_t>(cluster)].push_back(i);
     }
     exemplars.assign(static_cast<std::size_t>(clusters), {});
     for (int cluster = 0; cluster < clusters; ++cluster) {
-        auto& heap = best[static_cast<std::size_t>(cluster)];
-        auto& list = exemplars[static_cast<std::size_t>(cluster)];
-        while (!heap.empty()) {
-            list.push_back(heap.top().second);
-            heap.pop();
-        }
-        std::reverse(list.begin(), list.end());
+        exemplars[static_cast<std::size_t>(cluster)] = nearest_to_centre(
+            features, members[static_cast<std::size_t>(cluster)], centres.row(cluster), kExemplarsPerCluster);
     }
+}
+
+std::vector<std::int64_t> nearest_to_centre(const FloatMatrix& features, std::span<const std::int64_t> members,
+                                            std::span<const float> centre, std::size_t count) {
+    std::vector<std::pair<float, std::int64_t>> ranked;  // similarity, item
+    ranked.reserve(members.size());
+    for (const auto item : members) {
+        const auto row = features.row(item);
+        float similarity = 0.0f;
+        for (std::size_t d = 0; d < row.size(); ++d) similarity += row[d] * centre[d];
+        ranked.emplace_back(similarity, item);
+    }
+    const std::size_t kept = count == 0 ? ranked.size() : std::min(count, ranked.size());
+    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(kept), ranked.end(), std::greater<>());
+    std::vector<std::int64_t> nearest;
+    nearest.reserve(kept);
+    for (std::size_t k = 0; k < kept; ++k) nearest.push_back(ranked[k].second);
+    return nearest;
 }
 
 FeedbackTrainerParams trainer_params(const SessionSettings& settings, int clusters) {

@@ -1,7 +1,5 @@
 // What the questions show about an image and its candidate clusters, beyond the round itself:
 // the size of the image's dense neighbourhood and the typical members of a cluster.
-#include <algorithm>
-
 #include "corral/core/interactive_session.h"
 #include "session/session_state.h"
 
@@ -28,23 +26,12 @@ std::vector<std::int64_t> InteractiveSession::typical_members(int cluster, std::
     const auto& assignment = active->record.assignment;
     if (cluster < 0 || cluster >= active->centres.rows()) return {};
     const FloatMatrix& features = *active->features;
-    const auto centre = active->centres.row(cluster);
-    std::vector<std::pair<float, std::int64_t>> ranked;  // similarity to the centre, item
-    for (std::size_t i = 0; i < assignment.size() && static_cast<std::int64_t>(i) < features.rows(); ++i) {
-        if (assignment[i] != cluster) continue;
-        const auto row = features.row(static_cast<std::int64_t>(i));
-        float similarity = 0.0f;
-        for (std::size_t d = 0; d < row.size(); ++d) similarity += row[d] * centre[d];
-        ranked.emplace_back(similarity, static_cast<std::int64_t>(i));
-    }
-    // Nearest first, ties to the later item: the order centres_and_exemplars gives a question's exemplars.
-    const auto nearer = [](const auto& a, const auto& b) { return a > b; };
-    const std::size_t kept = count == 0 ? ranked.size() : std::min(count, ranked.size());
-    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(kept), ranked.end(), nearer);
     std::vector<std::int64_t> members;
-    members.reserve(kept);
-    for (std::size_t k = 0; k < kept; ++k) members.push_back(ranked[k].second);
-    return members;
+    for (std::size_t i = 0; i < assignment.size() && static_cast<std::int64_t>(i) < features.rows(); ++i) {
+        if (assignment[i] == cluster) members.push_back(static_cast<std::int64_t>(i));
+    }
+    // The ranking that picks a question's exemplars, so the first members shown are those exemplars.
+    return session_detail::nearest_to_centre(features, members, active->centres.row(cluster), count);
 }
 
 }  // namespace corral

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 
 #include "corral/core/feedback_training.h"
 #include "corral/core/interactive_session.h"
@@ -108,6 +109,11 @@ inline constexpr char kSettingsKey[] = "session.settings";
 // members nearest each centre (up to 4 per cluster).
 void centres_and_exemplars(const FloatMatrix& features, const std::vector<int>& assignment, int clusters,
                            FloatMatrix& centres, std::vector<std::vector<std::int64_t>>& exemplars);
+
+// The `count` items of `members` whose features are most similar (dot product) to `centre`,
+// nearest first, ties to the later item (count 0 = all): a cluster's exemplars and typical members.
+std::vector<std::int64_t> nearest_to_centre(const FloatMatrix& features, std::span<const std::int64_t> members,
+                                            std::span<const float> centre, std::size_t count);
 
 // The head fine-tuning parameters of these settings for a clustering of `clusters` clusters.
 FeedbackTrainerParams trainer_params(const SessionSettings& settings, int clusters);
