@@ -87,11 +87,10 @@ ConvnetBackboneImpl::ConvnetBackboneImpl(const ConvnetOptions& options) {
         channels = options.widths[stage];
     }
     stages_ = register_module("stages", stages_);
-    feature_dimension_ = channels;
     if (options.feature_dimension > 0) {
         feature_layer_ = register_module("feature_layer", torch::nn::Linear(channels, options.feature_dimension));
-        feature_dimension_ = options.feature_dimension;
     }
+    feature_dimension_ = convnet_feature_dimension(options);
 }
 
 torch::Tensor ConvnetBackboneImpl::forward(const torch::Tensor& images) {

@@ -79,9 +79,10 @@ Expected<ConvnetClusters> cluster_with_convnet_head(const std::filesystem::path&
         const auto device = detail::compute_device();
         auto loaded = detail::load_convnet(model_folder, device);
         const auto& options = loaded.info.options;
-        if (features.cols() != models::convnet_feature_dimension(options)) {
+        const auto feature_dimension = models::convnet_feature_dimension(options);
+        if (features.cols() != feature_dimension) {
             return make_error(ErrorCode::invalid_argument,
-                              "the convnet's cluster head takes " + std::to_string(models::convnet_feature_dimension(options)) +
+                              "the convnet's cluster head takes " + std::to_string(feature_dimension) +
                                   "-d features, not " + std::to_string(features.cols()) + "-d ones");
         }
         const auto count = features.rows();

@@ -62,11 +62,7 @@ Expected<TrainingState> prepare_model(const ConvnetTrainingParams& params, const
     const bool has_checkpoint = std::filesystem::exists(detail::convnet_model_file(params.output_folder), error);
     if (params.resume && has_checkpoint) {
         auto loaded = detail::load_convnet(params.output_folder, torch::kCPU);
-        const auto& saved = loaded.info.options;
-        if (saved.input_channels != options.input_channels || saved.input_size != options.input_size ||
-            saved.widths != options.widths || saved.clusters != options.clusters ||
-            saved.projection_dimension != options.projection_dimension ||
-            saved.blocks_per_stage != options.blocks_per_stage || saved.feature_dimension != options.feature_dimension) {
+        if (loaded.info.options != options) {
             return make_error(ErrorCode::invalid_argument,
                               params.output_folder.string() +
                                   " holds a convnet of another shape (clusters, input size, widths, depth or feature size); "

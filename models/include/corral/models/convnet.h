@@ -21,6 +21,8 @@ struct ConvnetOptions {
     std::int64_t feature_dimension = 0;
     std::int64_t projection_dimension = 128;  // instance head output
     std::int64_t clusters = 10;               // cluster head output
+
+    bool operator==(const ConvnetOptions&) const = default;  // same architecture
 };
 
 // Throws c10::Error when the options cannot make a network (sizes out of range, no stages).
