@@ -194,7 +194,7 @@ TEST_CASE("answers given under one clustering train another, mapped or left out"
     auto user = SimulatedAnswerSource::create(session);
     REQUIRE(user);
     REQUIRE(answer_open_round(session, *user));
-    const auto& a = session.clustering();
+    const ClusteringRecord a = session.clustering();  // a copy: switching and adopting replace the active record
 
     // B: A's clusters merged in pairs (5 clusters): every answer has a counterpart.
     ClusteringRecord merged;

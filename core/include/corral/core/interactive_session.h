@@ -166,6 +166,8 @@ public:
     const SessionSettings& settings() const;
     std::shared_ptr<const Dataset> dataset() const;
     Project& project();
+    // The active clustering; the reference is valid only until the next switch, adoption or correction
+    // (each publishes a new record), so copy it to keep it across one.
     const ClusteringRecord& clustering() const;
     // Cluster names for display: the stored name, or "Cluster N" when unnamed.
     std::vector<std::string> cluster_names() const;
