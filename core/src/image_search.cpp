@@ -114,8 +114,8 @@ TextSearchModel text_search_model(const std::string& encoder_spec, const std::st
             own_problem = usable.error().message;
         }
     }
-    model.problem = own_problem.empty() ? "text search needs a CLIP model, and this project's encoder (" + encoder_spec +
-                                              ") is none and no CLIP model folder has been chosen"
+    model.problem = own_problem.empty() ? "this project's images were encoded with " + encoder_spec +
+                                              ", not CLIP, and no CLIP model folder has been chosen"
                                         : own_problem;
     return model;
 }

@@ -47,6 +47,8 @@ QString default_name(const QString& aspect) {
 
 }  // namespace
 
+QString AspectClusteringDialog::remembered_clip_model_folder() { return QSettings().value(kModelFolderKey).toString(); }
+
 std::vector<std::string> AspectClusteringDialog::parse_words(const QString& text) {
     std::vector<std::string> words;
     for (const QString& part : text.split(QRegularExpression(QStringLiteral("[,;\\n]")), Qt::SkipEmptyParts)) {
@@ -76,7 +78,7 @@ AspectClusteringDialog::AspectClusteringDialog(QStringList taken_names, int clus
     words_->setFixedHeight(words_->fontMetrics().lineSpacing() * 5 + 12);
     words_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);  // lines wrap
     word_count_ = new QLabel(this);
-    word_count_->setStyleSheet(QStringLiteral("color: palette(dark);"));
+    word_count_->setForegroundRole(QPalette::PlaceholderText);  // secondary text in every theme
     prompt_ = new QLineEdit(this);
     prompt_->setToolTip(tr("The sentence the text model reads; * stands for the learned word of each image, "
                            "{object} for “object”."));
@@ -88,7 +90,7 @@ AspectClusteringDialog::AspectClusteringDialog(QStringList taken_names, int clus
     effort_ = new QComboBox(this);
     for (const auto& effort : kEfforts) effort_->addItem(tr(effort.label));
     effort_->setCurrentIndex(kStandardEffort);
-    model_folder_ = new QLineEdit(QSettings().value(kModelFolderKey).toString(), this);
+    model_folder_ = new QLineEdit(remembered_clip_model_folder(), this);
     model_folder_->setPlaceholderText(tr("folder with config.json, model.safetensors and the tokenizer"));
     auto* browse = new QPushButton(tr("Browse…"), this);
     auto* model_row = new QHBoxLayout;

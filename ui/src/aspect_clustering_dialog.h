@@ -30,6 +30,9 @@ public:
     AspectClusteringRequest request() const;
     // Why the request cannot run, or empty when it can.
     QString problem() const;
+    // The CLIP model folder last used for an aspect clustering (QSettings), or empty. Text search
+    // uses it too when the project's own encoder is no CLIP model.
+    static QString remembered_clip_model_folder();
     // Words typed as "red, green" or one per line, trimmed, without repeats.
     static std::vector<std::string> parse_words(const QString& text);
 

@@ -41,7 +41,7 @@ ClusterBrowser::ClusterBrowser(ThumbnailCache* thumbnails, QWidget* parent)
     images_view_->setBatchSize(2000);
     const int side = thumbnails_->side_px();
     images_view_->setIconSize(QSize(side, side));
-    images_view_->setGridSize(QSize(side + 8, side + 8));
+    update_grid_size();
     images_view_->setSelectionMode(QAbstractItemView::ExtendedSelection);
     images_view_->setContextMenuPolicy(Qt::CustomContextMenu);
     images_view_->setAccessibleName(tr("Images of the cluster"));
@@ -62,11 +62,11 @@ ClusterBrowser::ClusterBrowser(ThumbnailCache* thumbnails, QWidget* parent)
     notice_timer_->setInterval(6000);
     connect(notice_timer_, &QTimer::timeout, notice_, &QWidget::hide);
     auto* right = new QWidget(this);
-    auto* right_layout = new QVBoxLayout(right);
-    right_layout->setContentsMargins(0, 0, 0, 0);
-    right_layout->addWidget(header_);
-    right_layout->addWidget(notice_);
-    right_layout->addWidget(images_view_);
+    right_layout_ = new QVBoxLayout(right);
+    right_layout_->setContentsMargins(0, 0, 0, 0);
+    right_layout_->addWidget(header_);
+    right_layout_->addWidget(notice_);
+    right_layout_->addWidget(images_view_);
     auto* splitter = new QSplitter(this);
     splitter->addWidget(clusters_view_);
     splitter->addWidget(right);
@@ -132,7 +132,21 @@ void ClusterBrowser::on_cluster_selected(int cluster) {
     list_title_.clear();
     if (cluster < 0) return;
     images_->show_cluster(clustering_.assignment, cluster);
+    update_grid_size();
     update_header();
+}
+
+void ClusterBrowser::update_grid_size() {
+    const int side = thumbnails_->side_px();
+    const QSize grid = images_->has_captions() ? QSize(side + 16, side + 12 + fontMetrics().height()) : QSize(side + 8, side + 8);
+    if (images_view_->gridSize() != grid) images_view_->setGridSize(grid);
+}
+
+qint64 ClusterBrowser::current_item() const {
+    const QModelIndex current = images_view_->currentIndex();
+    if (current.isValid()) return images_->item_at(current.row());
+    const auto selected = selected_items();
+    return selected.empty() ? -1 : selected.front();
 }
 
 void ClusterBrowser::update_header() {
@@ -149,7 +163,8 @@ void ClusterBrowser::update_header() {
     header_->setText(header);
 }
 
-void ClusterBrowser::show_items(std::vector<qint64> items, const QString& title, bool keep_order, std::vector<QString> notes) {
+void ClusterBrowser::show_items(std::vector<qint64> items, const QString& title, bool keep_order, std::vector<QString> notes,
+                                std::vector<QString> captions) {
     selected_cluster_ = -1;
     list_title_ = title.isEmpty() ? tr("Images") : title;
     {
@@ -158,6 +173,8 @@ void ClusterBrowser::show_items(std::vector<qint64> items, const QString& title,
     }
     images_->show_items(std::move(items), keep_order);
     images_->set_item_notes(std::move(notes));
+    images_->set_item_captions(std::move(captions));
+    update_grid_size();
     update_header();
 }
 
@@ -176,7 +193,7 @@ QMenu* ClusterBrowser::make_image_menu(QWidget* parent) {
     QAction* open = menu->addAction(tr("Open image"));
     open->setObjectName(QStringLiteral("open_image"));
     connect(open, &QAction::triggered, this, [this, first] { Q_EMIT image_opened(first); });
-    QAction* similar = menu->addAction(tr("Find similar images"));
+    QAction* similar = menu->addAction(tr("Find similar images  [Ctrl+F]"));
     similar->setObjectName(QStringLiteral("find_similar"));
     connect(similar, &QAction::triggered, this, [this, first] { Q_EMIT similar_images_requested(first); });
     menu->addSeparator();
@@ -216,6 +233,8 @@ QMenu* ClusterBrowser::make_cluster_menu(int cluster, QWidget* parent) {
     }
     return menu;
 }
+
+void ClusterBrowser::set_top_bar(QWidget* bar) { right_layout_->insertWidget(0, bar); }
 
 void ClusterBrowser::show_notice(const QString& message) {
     notice_->setText(message);

@@ -15,6 +15,7 @@ class QListView;
 class QLabel;
 class QMenu;
 class QTimer;
+class QVBoxLayout;
 
 namespace corral::ui {
 
@@ -28,9 +29,11 @@ public:
     void set_clustering(const ClusteringView& clustering);
     void select_cluster(int cluster);
     // Shows `items` instead of a cluster (best first when `keep_order`), with a note per item
-    // for the tooltips (may be empty).
+    // for the tooltips and a caption under each thumbnail (a search's similarity); both may be empty.
     void show_items(std::vector<qint64> items, const QString& title, bool keep_order = false,
-                    std::vector<QString> notes = {});
+                    std::vector<QString> notes = {}, std::vector<QString> captions = {});
+    // The image the keyboard is on in the grid (the current one, else the first selected), or -1.
+    qint64 current_item() const;
     int selected_cluster() const { return selected_cluster_; }
     bool showing_list() const { return selected_cluster_ < 0 && !list_title_.isEmpty(); }
     std::vector<qint64> selected_items() const;
@@ -42,6 +45,8 @@ public:
     // A line under the header for a few seconds (a refused rename, say).
     void show_notice(const QString& message);
     QLabel* notice() const { return notice_; }
+    // Puts `bar` above the grid's header (the search row); the browser takes it as a child.
+    void set_top_bar(QWidget* bar);
     // The context menus as they would open now (for tests); the caller owns them.
     QMenu* make_image_menu(QWidget* parent);
     QMenu* make_cluster_menu(int cluster, QWidget* parent);
@@ -57,6 +62,8 @@ Q_SIGNALS:
 private:
     void on_cluster_selected(int cluster);
     void update_header();
+    // Room under the thumbnails for captions when the images shown have them.
+    void update_grid_size();
 
     ThumbnailCache* thumbnails_;
     ClusteringView clustering_;
@@ -68,6 +75,7 @@ private:
     QListView* images_view_;
     QLabel* header_;
     QLabel* notice_;
+    QVBoxLayout* right_layout_;
     QTimer* notice_timer_;
 };
 

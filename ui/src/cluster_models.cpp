@@ -122,6 +122,10 @@ void ClusterImagesModel::show_items(std::vector<qint64> items, bool keep_order) 
     // Dataset order unless asked otherwise, so that on_thumbnail_ready finds a row by binary search.
     if (!keep_order) std::sort(items.begin(), items.end());
     notes_.clear();
+    if (!captions_.empty()) {
+        captions_.clear();
+        if (!items_.empty()) Q_EMIT dataChanged(index(0), index(rowCount() - 1), {Qt::DisplayRole});
+    }
     if (items == items_ && sorted_ == !keep_order) return;  // selection and scroll position stay
     beginResetModel();
     items_ = std::move(items);
@@ -152,9 +156,17 @@ QVariant ClusterImagesModel::data(const QModelIndex& index, int role) const {
             const QString name = QString::fromStdString(thumbnails_->dataset().item_name(item));
             return row < notes_.size() && !notes_[row].isEmpty() ? name + QLatin1Char('\n') + notes_[row] : name;
         }
+        case Qt::DisplayRole:
+            if (row < captions_.size()) return captions_[row];
+            return {};
         case Qt::UserRole: return item;
         default: return {};
     }
+}
+
+void ClusterImagesModel::set_item_captions(std::vector<QString> captions) {
+    captions_ = std::move(captions);
+    if (!items_.empty()) Q_EMIT dataChanged(index(0), index(rowCount() - 1), {Qt::DisplayRole});
 }
 
 Qt::ItemFlags ClusterImagesModel::flags(const QModelIndex& index) const {

@@ -72,6 +72,10 @@ public:
     const std::vector<qint64>& items() const { return items_; }
     // A second line under each thumbnail's tooltip, per item (search scores); empty for none.
     void set_item_notes(std::vector<QString> notes) { notes_ = std::move(notes); }
+    // A short line shown under each thumbnail, per item (a search result's similarity); empty for
+    // none. Cleared, like the notes, by the next show_items or show_cluster.
+    void set_item_captions(std::vector<QString> captions);
+    bool has_captions() const { return !captions_.empty(); }
 
 private:
     void on_thumbnail_ready(qint64 item);
@@ -79,6 +83,7 @@ private:
     ThumbnailCache* thumbnails_;
     std::vector<qint64> items_;
     std::vector<QString> notes_;  // per row, or empty
+    std::vector<QString> captions_;  // per row, or empty
     bool sorted_ = true;
 };
 

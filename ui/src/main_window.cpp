@@ -1,6 +1,7 @@
 #include "corral/ui/main_window.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
@@ -31,6 +32,8 @@
 #include "resources.h"
 #include "session_controller.h"
 #include "shortcut_sheet.h"
+#include "theme.h"
+#include "user_guide_dialog.h"
 #include "welcome_view.h"
 
 namespace corral::ui {
@@ -45,6 +48,7 @@ bool stays_unopenable(ErrorCode code) {
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     initialize_resources();
+    apply_theme(stored_theme());
     setWindowTitle(tr("Corral"));
     setWindowIcon(QIcon(QStringLiteral(":/corral/icons/corral.svg")));
     setAcceptDrops(true);
@@ -159,6 +163,20 @@ void MainWindow::build_menus() {
     connect(stack, &QUndoStack::undoTextChanged, this, update_undo);
     connect(stack, &QUndoStack::redoTextChanged, this, update_undo);
     update_undo();
+    edit->addSeparator();
+    // Ctrl+F: the image the shown tab is on (the grid's current one, the map's under the pointer,
+    // the question's); "S" stays the questions' Skip.
+    QAction* find_similar = edit->addAction(tr("Find &Similar Images"), this, [this] {
+        if (project_view_ && !project_view_->find_similar_to_current()) {
+            statusBar()->showMessage(tr("Choose an image first: in the grid, under the pointer on the map, or a question."), 8000);
+        }
+    });
+    find_similar->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_F));
+    QAction* text_search = edit->addAction(tr("Search Images by &Text…"), this, [this] {
+        if (project_view_) project_view_->focus_text_search();
+    });
+    text_search->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
+    project_actions_ << find_similar << text_search;
 
     QMenu* round = menuBar()->addMenu(tr("&Round"));
     QAction* start = round->addAction(tr("&Ask Me Questions"), controller_, &SessionController::start_round);
@@ -185,10 +203,24 @@ void MainWindow::build_menus() {
     QAction* map = view->addAction(tr("M&ap"), this, [this] { if (project_view_) project_view_->show_map(); });
     map->setShortcut(QKeySequence(Qt::ALT | Qt::Key_4));
     view_actions_ << questions << clusters << metrics << map;
+    view->addSeparator();
+    QMenu* theme_menu = view->addMenu(tr("&Theme"));
+    theme_menu->menuAction()->setObjectName(QStringLiteral("theme_menu"));
+    auto* themes = new QActionGroup(this);
+    const Theme chosen = current_theme();
+    for (const auto& [theme, label] : {std::pair{Theme::system, tr("&System")}, std::pair{Theme::light, tr("&Light")},
+                                       std::pair{Theme::dark, tr("&Dark")}}) {
+        QAction* action = theme_menu->addAction(label, this, [theme = theme] { apply_theme(theme); });
+        action->setObjectName(QStringLiteral("theme_") + theme_key(theme));
+        action->setCheckable(true);
+        action->setChecked(theme == chosen);
+        themes->addAction(action);
+    }
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* shortcuts = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::show_shortcuts);
     shortcuts->setShortcut(QKeySequence::HelpContents);
+    help->addAction(tr("&User Guide"), this, &MainWindow::show_user_guide)->setObjectName(QStringLiteral("user_guide"));
     help->addAction(tr("&About Corral"), this, [this] {
         QMessageBox::about(this, tr("About Corral"),
                            tr("<h3>Corral %1</h3><p>Interactive deep clustering of image collections: IDC value "
@@ -384,6 +416,18 @@ void MainWindow::ask_rename_clustering() {
 }
 
 void MainWindow::show_shortcuts() { ShortcutSheet(this).exec(); }
+
+UserGuideDialog* MainWindow::show_user_guide() {
+    // One guide window, beside the main one (not modal): it is read while working.
+    if (!user_guide_) {
+        user_guide_ = new UserGuideDialog(this);
+        user_guide_->setAttribute(Qt::WA_DeleteOnClose);
+    }
+    user_guide_->show();
+    user_guide_->raise();
+    user_guide_->activateWindow();
+    return user_guide_;
+}
 
 void MainWindow::refresh_recent() {
     const QStringList folders = recent_projects::folders();

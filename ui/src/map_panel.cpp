@@ -4,6 +4,7 @@
 #include <QElapsedTimer>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QMetaObject>
 #include <QPointer>
 #include <QPushButton>
@@ -11,6 +12,7 @@
 #include <QVBoxLayout>
 
 #include <map>
+#include <memory>
 
 #include "job_runner.h"
 #include "map_colourings.h"
@@ -84,6 +86,10 @@ MapPanel::MapPanel(SessionController* controller, ThumbnailCache* thumbnails, QW
     connect(fit_, &QToolButton::clicked, view_, &MapView::fit_to_points);
     connect(view_, &MapView::selection_made, this, &MapPanel::selection_made);
     connect(view_, &MapView::point_opened, this, &MapPanel::image_opened);
+    connect(view_, &MapView::point_menu_requested, this, [this](qint64 item, QPoint global_position) {
+        std::unique_ptr<QMenu> menu(make_point_menu(item, this));
+        menu->exec(global_position);
+    });
     connect(controller_->runner(), &JobRunner::job_progress, this, [this](int id, double fraction, const QString&, double remaining_seconds) {
         if (id != job_) return;
         QString text = tr("Computing the map… %1 %").arg(static_cast<int>(fraction * 100));
@@ -95,6 +101,18 @@ MapPanel::MapPanel(SessionController* controller, ThumbnailCache* thumbnails, QW
 
 MapPanel::~MapPanel() {
     if (job_ != 0) controller_->cancel_job(job_);
+}
+
+QMenu* MapPanel::make_point_menu(qint64 item, QWidget* parent) {
+    auto* menu = new QMenu(parent);
+    QAction* open = menu->addAction(tr("Open image"));
+    open->setObjectName(QStringLiteral("open_image"));
+    connect(open, &QAction::triggered, this, [this, item] { Q_EMIT image_opened(item); });
+    QAction* similar = menu->addAction(tr("Find similar images  [Ctrl+F]"));
+    similar->setObjectName(QStringLiteral("find_similar"));
+    similar->setEnabled(controller_->has_session());
+    connect(similar, &QAction::triggered, this, [this, item] { Q_EMIT similar_images_requested(item); });
+    return menu;
 }
 
 std::vector<MapPanel::ColourBy> MapPanel::available_colourings() const {

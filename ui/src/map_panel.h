@@ -12,6 +12,7 @@
 
 class QComboBox;
 class QLabel;
+class QMenu;
 class QPushButton;
 class QToolButton;
 
@@ -43,10 +44,14 @@ public:
     std::vector<ColourBy> available_colourings() const;
     void set_colour_by(ColourBy mode);
     ColourBy colour_by() const { return colour_by_; }
+    // The context menu of a point as a right-click opens it (Open image, Find similar images);
+    // the caller owns it.
+    QMenu* make_point_menu(qint64 item, QWidget* parent);
 
 Q_SIGNALS:
     void selection_made(const std::vector<qint64>& items);
     void image_opened(qint64 item);
+    void similar_images_requested(qint64 item);
 
 protected:
     void showEvent(QShowEvent* event) override;

@@ -1,6 +1,7 @@
 #include "map_view.h"
 
 #include <QApplication>
+#include <QContextMenuEvent>
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QMouseEvent>
@@ -19,8 +20,24 @@
 namespace corral::ui {
 namespace {
 
-const QColor kBackground(0xfb, 0xfb, 0xfc);
 const QColor kUncoloured(0x9a, 0xa0, 0xa6);
+
+// The map's own colours for the palette's theme: the light set the map was designed with, or a
+// dark one, chosen by the lightness of the palette's base (so a dark system palette works too).
+struct MapInk {
+    QColor background, text, secondary, faint, hidden, panel, panel_border, card, card_border, placeholder, lasso_fill;
+};
+
+MapInk ink_for(const QPalette& palette) {
+    if (palette.color(QPalette::Base).lightness() >= 128) {
+        return {QColor(0xfb, 0xfb, 0xfc), QColor(0x20, 0x24, 0x2a), QColor(0x60, 0x66, 0x6e), QColor(0x80, 0x86, 0x8e),
+                QColor(0xa0, 0xa4, 0xaa), QColor(255, 255, 255, 235), QColor(0xd8, 0xdb, 0xe0), QColor(Qt::white),
+                QColor(0xc8, 0xcc, 0xd2), QColor(0xee, 0xef, 0xf1), QColor(0x4e, 0x79, 0xa7, 40)};
+    }
+    return {QColor(0x1c, 0x1e, 0x22), QColor(0xe8, 0xea, 0xed), QColor(0xb4, 0xb9, 0xc0), QColor(0x94, 0x9a, 0xa2),
+            QColor(0x62, 0x67, 0x6e), QColor(0x2a, 0x2d, 0x33, 235), QColor(0x44, 0x48, 0x50), QColor(0x2a, 0x2d, 0x33),
+            QColor(0x50, 0x55, 0x5d), QColor(0x3a, 0x3e, 0x45), QColor(0x8a, 0xb4, 0xe8, 50)};
+}
 constexpr double kFitMarginPx = 24.0;
 constexpr double kLegendMarginPx = 12.0;
 constexpr int kAnimationMs = 90;  // a little under the interval between streamed layouts
@@ -250,7 +267,7 @@ void MapView::render_points() {
     const QSize device_size = size() * ratio;
     if (layer_.size() != device_size) layer_ = QImage(device_size, QImage::Format_ARGB32_Premultiplied);
     layer_.setDevicePixelRatio(ratio);
-    layer_.fill(kBackground);
+    layer_.fill(ink_for(palette()).background);
 
     // Per category: its colour, or 0 when hidden (every drawn colour is opaque, so 0 is free).
     const bool coloured = colouring_.category.size() == shown_.size();
@@ -355,14 +372,15 @@ int MapView::legend_entry_at(QPointF position) const {
 void MapView::paint_legend(QPainter& painter) const {
     const auto legend = legend_layout();
     if (legend.panel.isEmpty()) return;
+    const MapInk ink = ink_for(palette());
     painter.setRenderHint(QPainter::Antialiasing);
-    painter.setPen(QColor(0xd8, 0xdb, 0xe0));
-    painter.setBrush(QColor(255, 255, 255, 235));
+    painter.setPen(ink.panel_border);
+    painter.setBrush(ink.panel);
     painter.drawRoundedRect(legend.panel, 6, 6);
     QFont bold = font();
     bold.setBold(true);
     painter.setFont(bold);
-    painter.setPen(QColor(0x20, 0x24, 0x2a));
+    painter.setPen(ink.text);
     painter.drawText(legend.title, Qt::AlignLeft | Qt::AlignVCenter, colouring_.title);
     painter.setFont(font());
     for (std::size_t k = 0; k < legend.entries.size(); ++k) {
@@ -374,15 +392,15 @@ void MapView::paint_legend(QPainter& painter) const {
         painter.setPen(QPen(colour, 1.5));
         painter.setBrush(visible ? QBrush(colour) : Qt::NoBrush);
         painter.drawEllipse(swatch);
-        painter.setPen(visible ? QColor(0x20, 0x24, 0x2a) : QColor(0xa0, 0xa4, 0xaa));
+        painter.setPen(visible ? ink.text : ink.hidden);
         const QRectF text(swatch.right() + 8.0, entry.top(), entry.width() - 30.0, entry.height());
         painter.drawText(text, Qt::AlignLeft | Qt::AlignVCenter, colouring_.names[static_cast<int>(k)]);
-        painter.setPen(QColor(0x80, 0x86, 0x8e));
+        painter.setPen(ink.faint);
         painter.drawText(text.adjusted(0, 0, -4, 0), Qt::AlignRight | Qt::AlignVCenter, QString::number(counts_[k]));
     }
     const int missing = colouring_.names.size() - legend.shown;
     if (missing > 0) {
-        painter.setPen(QColor(0x80, 0x86, 0x8e));
+        painter.setPen(ink.faint);
         painter.drawText(QRectF(legend.panel.left() + 10, legend.panel.bottom() - 4, legend.panel.width(), 16),
                          tr("+ %n more", nullptr, missing));
     }
@@ -391,8 +409,9 @@ void MapView::paint_legend(QPainter& painter) const {
 void MapView::paint_hover_card(QPainter& painter) {
     if (hovered_ < 0 || hovered_ >= static_cast<qint64>(shown_.size())) return;
     const QPointF at = widget_position(hovered_);
+    const MapInk ink = ink_for(palette());
     painter.setRenderHint(QPainter::Antialiasing);
-    painter.setPen(QPen(QColor(0x20, 0x24, 0x2a), 1.5));
+    painter.setPen(QPen(ink.text, 1.5));
     painter.setBrush(Qt::NoBrush);
     const double ring = point_radius_px() + 3.0;
     painter.drawEllipse(at, ring, ring);
@@ -416,30 +435,30 @@ void MapView::paint_hover_card(QPainter& painter) {
     corner.setX(std::max(4.0, corner.x()));
     corner.setY(std::max(4.0, corner.y()));
     const QRectF card(corner, QSizeF(card_width, card_height));
-    painter.setPen(QColor(0xc8, 0xcc, 0xd2));
-    painter.setBrush(Qt::white);
+    painter.setPen(ink.card_border);
+    painter.setBrush(ink.card);
     painter.drawRoundedRect(card, 6, 6);
     double y = card.top() + 8.0;
     if (image_side > 0) {
         const QRectF frame(card.center().x() - image_side / 2.0, y, image_side, image_side);
         if (thumbnail.isNull()) {
-            painter.fillRect(frame, QColor(0xee, 0xef, 0xf1));
+            painter.fillRect(frame, ink.placeholder);
         } else {
             const QSizeF fitted = QSizeF(thumbnail.size()).scaled(frame.size(), Qt::KeepAspectRatio);
             painter.drawImage(QRectF(frame.center() - QPointF(fitted.width() / 2, fitted.height() / 2), fitted), thumbnail);
         }
         y += image_side + 6.0;
     }
-    painter.setPen(QColor(0x20, 0x24, 0x2a));
+    painter.setPen(ink.text);
     painter.drawText(QRectF(card.left() + 8, y, card_width - 16, metrics.height()), Qt::AlignHCenter,
                      metrics.elidedText(name, Qt::ElideMiddle, card_width - 16));
-    painter.setPen(QColor(0x60, 0x66, 0x6e));
+    painter.setPen(ink.secondary);
     painter.drawText(QRectF(card.left() + 8, y + metrics.height() + 2, card_width - 16, metrics.height()), Qt::AlignHCenter,
                      category);
 }
 
 void MapView::paint_hint(QPainter& painter) const {
-    painter.setPen(QColor(0x80, 0x86, 0x8e));
+    painter.setPen(ink_for(palette()).faint);
     painter.drawText(QRectF(10, height() - 22, width() - 20, 18), Qt::AlignLeft | Qt::AlignVCenter,
                      tr("%n image(s) · scroll to zoom · drag to pan · Shift+drag to select · click to open · "
                         "double-click to fit", nullptr, static_cast<int>(shown_.size())));
@@ -449,8 +468,9 @@ void MapView::paintEvent(QPaintEvent*) {
     if (!layer_valid_ || layer_.size() != size() * devicePixelRatioF()) render_points();
     QPainter painter(this);
     painter.drawImage(0, 0, layer_);
+    const MapInk ink = ink_for(palette());
     if (shown_.empty()) {
-        painter.setPen(QColor(0x60, 0x66, 0x6e));
+        painter.setPen(ink.secondary);
         painter.drawText(rect().adjusted(40, 40, -40, -40), Qt::AlignCenter | Qt::TextWordWrap, placeholder_);
         return;
     }
@@ -458,8 +478,8 @@ void MapView::paintEvent(QPaintEvent*) {
     paint_legend(painter);
     if (lasso_.size() > 1) {
         painter.setRenderHint(QPainter::Antialiasing);
-        painter.setPen(QPen(QColor(0x20, 0x24, 0x2a), 1.2, Qt::DashLine));
-        painter.setBrush(QColor(0x4e, 0x79, 0xa7, 40));
+        painter.setPen(QPen(ink.text, 1.2, Qt::DashLine));
+        painter.setBrush(ink.lasso_fill);
         painter.drawPolygon(lasso_);
     }
     paint_hover_card(painter);
@@ -544,7 +564,10 @@ void MapView::mouseReleaseEvent(QMouseEvent* event) {
         unsetCursor();
         return;
     }
-    if (const qint64 item = nearest_point(event->position(), point_radius_px() + 4.0); item >= 0) Q_EMIT point_opened(item);
+    if (const qint64 item = nearest_point(event->position(), point_radius_px() + 4.0); item >= 0) {
+        last_clicked_ = item;
+        Q_EMIT point_opened(item);
+    }
 }
 
 void MapView::mouseDoubleClickEvent(QMouseEvent* event) {
@@ -555,6 +578,20 @@ void MapView::mouseDoubleClickEvent(QMouseEvent* event) {
 }
 
 void MapView::leaveEvent(QEvent*) { set_hovered(-1); }
+
+void MapView::contextMenuEvent(QContextMenuEvent* event) {
+    const qint64 item = nearest_point(event->pos(), point_radius_px() + 4.0);
+    if (item < 0) return;
+    last_clicked_ = item;
+    Q_EMIT point_menu_requested(item, event->globalPos());
+    event->accept();
+}
+
+void MapView::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    // A new theme: the points layer is drawn again on the new background.
+    if (event->type() == QEvent::PaletteChange) invalidate();
+}
 
 void MapView::set_hovered(qint64 item) {
     if (item == hovered_) return;

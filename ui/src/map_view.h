@@ -4,7 +4,8 @@
 // change, so 100k points pan and zoom smoothly. Colours come from a MapColouring whose legend
 // entries toggle a category's visibility. Wheel zooms about the cursor, drag pans, double-click
 // on empty space fits the map; hovering shows the image's thumbnail, clicking a point opens it,
-// and Shift+drag (or the lasso mode) selects the points inside the drawn polygon.
+// a right-click on a point asks for its context menu, and Shift+drag (or the lasso mode) selects
+// the points inside the drawn polygon. Background, panels and text follow the palette (themes).
 #include <QImage>
 #include <QPolygonF>
 #include <QTimer>
@@ -59,6 +60,9 @@ public:
     std::vector<qint64> points_in_polygon(const QPolygonF& widget_polygon) const;
     QRectF legend_entry_rect(int category) const;
     qint64 hovered_item() const { return hovered_; }
+    // The image a keyboard command means on the map: the one under the pointer, else the one last
+    // clicked or right-clicked; -1 when none.
+    qint64 current_item() const { return hovered_ >= 0 ? hovered_ : last_clicked_; }
     // Milliseconds the last redraw of the points layer took.
     double last_render_ms() const { return last_render_ms_; }
     QSize sizeHint() const override { return {800, 600}; }
@@ -66,8 +70,12 @@ public:
 Q_SIGNALS:
     void point_opened(qint64 item);
     void selection_made(const std::vector<qint64>& items);
+    // A right-click on a point (`global_position` for the menu).
+    void point_menu_requested(qint64 item, QPoint global_position);
 
 protected:
+    void contextMenuEvent(QContextMenuEvent* event) override;
+    void changeEvent(QEvent* event) override;
     void paintEvent(QPaintEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
@@ -124,6 +132,7 @@ private:
     mutable bool grid_valid_ = false;
 
     qint64 hovered_ = -1;
+    qint64 last_clicked_ = -1;
     QPointF hover_position_;
     bool lasso_mode_ = false;
     bool lassoing_ = false;

@@ -4,7 +4,10 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
+#include <QListView>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSignalBlocker>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -13,8 +16,10 @@
 #include "cluster_browser.h"
 #include "image_viewer.h"
 #include "map_panel.h"
+#include "map_view.h"
 #include "metrics_chart.h"
 #include "query_view.h"
+#include "search_bar.h"
 #include "session_controller.h"
 #include "thumbnail_cache.h"
 #include "training_summary_bar.h"
@@ -38,10 +43,22 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     controls->addWidget(round_summary_, 1);
     auto* query_layout = new QVBoxLayout(query_tab);
     query_layout->addLayout(controls);
-    query_layout->addWidget(query_view_, 1);
+    // The question with its candidate rows is taller (and wider) than a small screen leaves it:
+    // it scrolls there instead of setting the window's minimum size (978 x 714 before).
+    auto* query_scroll = new QScrollArea(query_tab);
+    query_scroll->setObjectName(QStringLiteral("query_scroll"));
+    query_scroll->setWidgetResizable(true);
+    query_scroll->setFrameShape(QFrame::NoFrame);
+    query_scroll->setFocusPolicy(Qt::NoFocus);
+    query_scroll->setWidget(query_view_);
+    query_scroll->viewport()->setAutoFillBackground(false);  // the tab's own background shows through
+    query_view_->setAutoFillBackground(false);
+    query_layout->addWidget(query_scroll, 1);
     tabs_->addTab(query_tab, tr("&Questions"));
 
     browser_ = new ClusterBrowser(thumbnails_, this);
+    search_bar_ = new SearchBar(controller_, browser_, browser_);
+    browser_->set_top_bar(search_bar_);
     tabs_->addTab(browser_, tr("&Clusters"));
 
     auto* metrics_tab = new QWidget(this);
@@ -74,7 +91,7 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     }
     aspect_summary_ = new QLabel(this);
     aspect_summary_->setTextFormat(Qt::RichText);
-    aspect_summary_->setStyleSheet(QStringLiteral("color: palette(dark);"));
+    aspect_summary_->setForegroundRole(QPalette::PlaceholderText);  // secondary text in every theme
     auto* selector_row = new QHBoxLayout;
     selector_row->addWidget(new QLabel(tr("Clustering:"), this));
     selector_row->addWidget(clustering_selector_);
@@ -120,6 +137,16 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     connect(browser_, &ClusterBrowser::clusters_merged, controller_, &SessionController::merge_clusters);
     connect(browser_, &ClusterBrowser::image_opened, this, &ProjectView::open_image);
     connect(map_, &MapPanel::image_opened, this, &ProjectView::open_image);
+    connect(browser_, &ClusterBrowser::similar_images_requested, search_bar_, &SearchBar::find_similar);
+    connect(map_, &MapPanel::similar_images_requested, search_bar_, &SearchBar::find_similar);
+    connect(query_view_, &QueryView::similar_images_requested, search_bar_, &SearchBar::find_similar);
+    connect(search_bar_, &SearchBar::results_shown, this, [this] {
+        tabs_->setCurrentWidget(browser_);
+        auto* grid = browser_->image_view();
+        // The keyboard on the first result: Ctrl+F again searches from it, Shift+arrows select.
+        if (grid->model()->rowCount() > 0) grid->setCurrentIndex(grid->model()->index(0, 0));
+        grid->setFocus();
+    });
     connect(map_, &MapPanel::selection_made, this, [this](const std::vector<qint64>& items) {
         browser_->show_items(items, tr("Selected on the map"));
         tabs_->setCurrentWidget(browser_);
@@ -203,6 +230,24 @@ void ProjectView::show_queries() { tabs_->setCurrentIndex(0); query_view_->setFo
 void ProjectView::show_clusters() { tabs_->setCurrentWidget(browser_); }
 void ProjectView::show_metrics() { tabs_->setCurrentIndex(2); }
 void ProjectView::show_map() { tabs_->setCurrentWidget(map_); }
+
+bool ProjectView::find_similar_to_current() {
+    if (!controller_->has_session()) return false;
+    qint64 item = -1;
+    QWidget* shown = tabs_->currentWidget();
+    if (shown == browser_) item = browser_->current_item();
+    else if (shown == map_) item = map_->view()->current_item();
+    else if (tabs_->currentIndex() == 0 && query_view_->has_query()) item = query_view_->current().sample;
+    if (item < 0) return false;
+    search_bar_->find_similar(item);
+    return true;
+}
+
+void ProjectView::focus_text_search() {
+    tabs_->setCurrentWidget(browser_);
+    search_bar_->text_field()->setFocus();
+    search_bar_->text_field()->selectAll();
+}
 
 void ProjectView::open_image(qint64 item) {
     const auto clustering = controller_->clustering_view();

@@ -19,6 +19,7 @@ class ClusterBrowser;
 class MapPanel;
 class MetricsChart;
 class QueryView;
+class SearchBar;
 class SessionController;
 class ThumbnailCache;
 class TrainingSummaryBar;
@@ -35,11 +36,18 @@ public:
     void show_clusters();
     void show_metrics();
     void show_map();
+    // "Find similar images" for the image the shown tab is on: the question's image, the grid's
+    // current image, or the map's point under the pointer (else the one last clicked). Returns
+    // false when the tab is on no image.
+    bool find_similar_to_current();
+    // Brings the Clusters tab forward with the keyboard in the text search field.
+    void focus_text_search();
 
     QueryView* query_view() const { return query_view_; }
     ClusterBrowser* cluster_browser() const { return browser_; }
     MetricsChart* metrics_chart() const { return chart_; }
     MapPanel* map_panel() const { return map_; }
+    SearchBar* search_bar() const { return search_bar_; }
     QTabWidget* tabs() const { return tabs_; }
     QComboBox* clustering_selector() const { return clustering_selector_; }
     QPushButton* new_aspect_button() const { return new_aspect_; }
@@ -71,6 +79,7 @@ private:
     QPushButton* fine_tune_;
     QLabel* round_summary_;
     ClusterBrowser* browser_;
+    SearchBar* search_bar_;
     MetricsChart* chart_;
     QTableWidget* history_;
     MapPanel* map_;

@@ -4,6 +4,8 @@
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QMenu>
+#include <QMouseEvent>
 #include <QPushButton>
 #include <QVBoxLayout>
 
@@ -39,6 +41,14 @@ QueryView::QueryView(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(pare
     query_image_->setToolTip(tr("Click or press V to see it large, with its file"));
     query_image_->setCursor(Qt::PointingHandCursor);
     query_image_->installEventFilter(this);
+    query_image_->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(query_image_, &QWidget::customContextMenuRequested, this, [this](const QPoint& position) {
+        if (!has_query()) return;
+        QMenu menu(this);
+        const qint64 sample = query_.sample;
+        menu.addAction(tr("Find similar images  [Ctrl+F]"), this, [this, sample] { Q_EMIT similar_images_requested(sample); });
+        menu.exec(query_image_->mapToGlobal(position));
+    });
     counter_ = new QLabel(this);
     reason_ = new QLabel(this);
     reason_->setObjectName(QStringLiteral("query_reason"));
@@ -259,7 +269,9 @@ void QueryView::keyPressEvent(QKeyEvent* event) {
 }
 
 bool QueryView::eventFilter(QObject* watched, QEvent* event) {
-    if (watched == query_image_ && event->type() == QEvent::MouseButtonRelease && has_query()) {
+    // The left button opens it; the right one is its context menu (Find similar images).
+    if (watched == query_image_ && event->type() == QEvent::MouseButtonRelease && has_query() &&
+        static_cast<QMouseEvent*>(event)->button() == Qt::LeftButton) {
         Q_EMIT image_opened(query_.sample);
         return true;
     }

@@ -53,6 +53,8 @@ Q_SIGNALS:
     void redo_requested();
     // Open `item` large (the image asked about, or one of a group's).
     void image_opened(qint64 item);
+    // "Find similar images" from the question image's context menu.
+    void similar_images_requested(qint64 item);
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;

@@ -530,6 +530,43 @@ int SessionController::compute_map(const TsneParams& params, TsneLayoutCallback 
         std::move(done), receiver);
 }
 
+int SessionController::find_similar_images(qint64 item, int count, QObject* receiver,
+                                           std::function<void(Expected<std::vector<RankedImage>>)> done) {
+    if (!session_) return 0;
+    // The features the user sees now; a clustering adopted meanwhile does not change them.
+    auto features = session_->features();
+    return run_job<std::vector<RankedImage>>(
+        JobKind::reader, tr("Finding similar images"),
+        [features, item, count](std::shared_ptr<InteractiveSession>, const JobContext& job) {
+            return corral::find_similar_images(*features, item, count, job);
+        },
+        std::move(done), receiver);
+}
+
+TextSearchModel SessionController::text_search_model(const QString& configured_clip_model_dir) const {
+    if (!session_) {
+        TextSearchModel none;
+        none.problem = "no project is open";
+        return none;
+    }
+    return corral::text_search_model(session_->settings().encoder_spec, configured_clip_model_dir.toStdString());
+}
+
+int SessionController::search_images_by_text(const QString& text, const QString& clip_model_dir, int count,
+                                             QObject* receiver,
+                                             std::function<void(Expected<std::vector<RankedImage>>)> done) {
+    if (!session_) return 0;
+    const SearchFeatures current{session_->features(), session_->clustering().encoder_id};
+    auto dataset = dataset_;
+    return run_job<std::vector<RankedImage>>(
+        JobKind::reader, tr("Searching by text"),
+        [current, dataset, folder = clip_model_dir.toStdString(), prompt = text.toStdString(), count](
+            std::shared_ptr<InteractiveSession> session, const JobContext& job) {
+            return corral::search_images_by_text(session->project(), *dataset, current, folder, prompt, count, job);
+        },
+        std::move(done), receiver);
+}
+
 void SessionController::cancel_job(int id) {
     if (id != 0) runner_->cancel(id);
 }

@@ -21,6 +21,7 @@
 
 #include "corral/core/aspect_clustering.h"
 #include "corral/core/dataset.h"
+#include "corral/core/image_search.h"
 #include "corral/core/interactive_session.h"
 #include "view_models.h"
 
@@ -104,6 +105,19 @@ public:
     int compute_map(const TsneParams& params, TsneLayoutCallback on_layout, QObject* receiver,
                     std::function<void(Expected<FloatMatrix>)> done);
     void cancel_job(int id);
+    // The images most like image `item` by the current clustering's features (the ones its
+    // encoder made), best first, the image itself left out. Returns the job's id (0 without a
+    // session); `done` runs only while `receiver` lives.
+    int find_similar_images(qint64 item, int count, QObject* receiver,
+                            std::function<void(Expected<std::vector<RankedImage>>)> done);
+    // Which CLIP model text search would use: the project's encoder when it is CLIP, else
+    // `configured_clip_model_dir` (the folder chosen for aspect clusterings); why none, if so.
+    TextSearchModel text_search_model(const QString& configured_clip_model_dir) const;
+    // The images `text` describes, ranked by the CLIP model in `clip_model_dir` (see
+    // corral::search_images_by_text: the first search of a project made with another encoder
+    // encodes every image with CLIP once and keeps the features in the project).
+    int search_images_by_text(const QString& text, const QString& clip_model_dir, int count, QObject* receiver,
+                              std::function<void(Expected<std::vector<RankedImage>>)> done);
     // The active answers (oldest first) and the query rounds the user has seen (with an answer, or open).
     std::vector<AnswerRecord> answers() const;
     std::vector<QueryRound> rounds_seen() const;

@@ -3,6 +3,7 @@
 // status bar, and keeps window state and recent projects in QSettings. Engine work goes
 // through the SessionController; the window owns no engine logic.
 #include <QMainWindow>
+#include <QPointer>
 
 #include <memory>
 
@@ -24,6 +25,7 @@ class JobStatusWidget;
 class NewProjectDialog;
 class ProjectView;
 class SessionController;
+class UserGuideDialog;
 class WelcomeView;
 
 class MainWindow : public QMainWindow {
@@ -52,6 +54,8 @@ public:
     void export_clustering_to(const QString& format, const QString& output);
     // A problem the user should read: the status bar and a message box that blocks nothing.
     void show_problem(const QString& title, const QString& message);
+    // Help → User Guide: the bundled guide in its own window (one at a time); returns it.
+    UserGuideDialog* show_user_guide();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -91,6 +95,7 @@ private:
     std::unique_ptr<SessionSettings> new_project_settings_;
     QAction* undo_action_ = nullptr;
     QAction* redo_action_ = nullptr;
+    QPointer<UserGuideDialog> user_guide_;
 };
 
 }  // namespace corral::ui
