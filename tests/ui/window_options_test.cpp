@@ -11,6 +11,7 @@
 #include <QPixmap>
 #include <QSettings>
 #include <QAbstractTextDocumentLayout>
+#include <QScrollArea>
 #include <QScrollBar>
 #include <QTabWidget>
 #include <QTextBlock>
@@ -25,6 +26,7 @@
 #include "map_panel.h"
 #include "map_view.h"
 #include "project_view.h"
+#include "query_view.h"
 #include "session_controller.h"
 #include "test_support.h"
 #include "theme.h"
@@ -110,6 +112,11 @@ TEST_CASE("the theme follows the View menu everywhere, is remembered and goes ba
         testing::wait_until([] { return false; }, 400);  // thumbnails
         CHECK(lightness_at(grid->viewport(), QPoint(grid->viewport()->width() - 4, grid->viewport()->height() - 4)) < 60);
         testing::save_screenshot(&window, QStringLiteral("dark-theme"));
+        window.controller()->start_round();
+        REQUIRE(testing::wait_until([&] { return !window.controller()->busy() && window.controller()->current_query(); }, 60000));
+        view->show_queries();
+        testing::wait_until([] { return false; }, 300);
+        testing::save_screenshot(&window, QStringLiteral("dark-questions"));
     }
     {
         // A new window (the next start) takes the remembered theme, and the menu shows it.
@@ -211,6 +218,19 @@ TEST_CASE("the window fits 1024 x 700 with a project open, on every tab", "[ui][
         CHECK(window.minimumSize().height() <= 700);
         CHECK(window.size() == QSize(1024, 700));
     }
+    // The question itself fits too: shown smaller, not scrolled; at a larger size, at full size.
     view->show_queries();
+    window.resize(1024, 700);
+    QCoreApplication::processEvents();
+    auto* scroll = view->findChild<QScrollArea*>(QStringLiteral("query_scroll"));
+    REQUIRE(scroll);
+    CHECK(view->query_view()->compact());
+    CHECK_FALSE(scroll->verticalScrollBar()->isVisible());
+    CHECK_FALSE(scroll->horizontalScrollBar()->isVisible());
     testing::save_screenshot(&window, QStringLiteral("window-1024x700"));
+    window.resize(1280, 860);
+    QCoreApplication::processEvents();
+    CHECK_FALSE(view->query_view()->compact());
+    CHECK_FALSE(scroll->verticalScrollBar()->isVisible());
+    CHECK_FALSE(scroll->horizontalScrollBar()->isVisible());
 }

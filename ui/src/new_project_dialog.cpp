@@ -218,7 +218,7 @@ void NewProjectDialog::build() {
     clusters_->setValue(usual_clusters_);
     clusters_hint_ = new QLabel(this);
     clusters_hint_->setObjectName(QStringLiteral("clusters_hint"));
-    clusters_hint_->setStyleSheet(QStringLiteral("color: palette(dark);"));
+    clusters_hint_->setForegroundRole(QPalette::PlaceholderText);  // secondary text in every theme
     auto* clusters_row = new QWidget(this);
     auto* clusters_layout = new QHBoxLayout(clusters_row);
     clusters_layout->setContentsMargins(0, 0, 0, 0);

@@ -1,6 +1,7 @@
 #include "project_view.h"
 
 #include <QComboBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -12,6 +13,8 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
+
+#include <functional>
 
 #include "cluster_browser.h"
 #include "image_viewer.h"
@@ -25,6 +28,24 @@
 #include "training_summary_bar.h"
 
 namespace corral::ui {
+namespace {
+
+// Tells `on_resize` each new size of the widget it watches (its parent).
+class ViewportSizeWatcher : public QObject {
+public:
+    ViewportSizeWatcher(QWidget* watched, std::function<void(QSize)> on_resize)
+        : QObject(watched), watched_(watched), on_resize_(std::move(on_resize)) {}
+    bool eventFilter(QObject* object, QEvent* event) override {
+        if (object == watched_ && event->type() == QEvent::Resize) on_resize_(watched_->size());
+        return false;
+    }
+
+private:
+    QWidget* watched_;
+    std::function<void(QSize)> on_resize_;
+};
+
+}  // namespace
 
 ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Dataset> dataset, QWidget* parent)
     : QWidget(parent), controller_(controller), dataset_(std::move(dataset)) {
@@ -53,6 +74,10 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     query_scroll->setWidget(query_view_);
     query_scroll->viewport()->setAutoFillBackground(false);  // the tab's own background shows through
     query_view_->setAutoFillBackground(false);
+    // The question shows smaller (compact) where it would not fit at full size.
+    query_scroll->viewport()->installEventFilter(new ViewportSizeWatcher(query_scroll->viewport(), [this](QSize size) {
+        query_view_->fit_to(size);
+    }));
     query_layout->addWidget(query_scroll, 1);
     tabs_->addTab(query_tab, tr("&Questions"));
 

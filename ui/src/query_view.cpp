@@ -19,6 +19,9 @@ namespace {
 
 constexpr int kQueryImageSide = 280;
 constexpr int kExemplarSide = 96;
+// Compact: what a 1024 x 700 window leaves the question (five rows of four exemplars and "More…").
+constexpr int kCompactQueryImageSide = 200;
+constexpr int kCompactExemplarSide = 72;
 constexpr int kExemplarsShown = 4;
 
 QPixmap scaled_pixmap(const QImage& image, int side) {
@@ -31,10 +34,11 @@ QPixmap scaled_pixmap(const QImage& image, int side) {
 
 }  // namespace
 
-QueryView::QueryView(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(parent), thumbnails_(thumbnails) {
+QueryView::QueryView(ThumbnailCache* thumbnails, QWidget* parent)
+    : QWidget(parent), thumbnails_(thumbnails), query_side_(kQueryImageSide), exemplar_side_(kExemplarSide) {
     setFocusPolicy(Qt::StrongFocus);
     query_image_ = new QLabel(this);
-    query_image_->setFixedSize(kQueryImageSide, kQueryImageSide);
+    query_image_->setFixedSize(query_side_, query_side_);
     query_image_->setAlignment(Qt::AlignCenter);
     query_image_->setFrameShape(QFrame::StyledPanel);
     query_image_->setAccessibleName(tr("Image to place"));
@@ -147,9 +151,11 @@ void QueryView::show_query(const SessionQuery& query, const ClusteringView& clus
                             .arg(query.diversity, 0, 'f', 3));
     thumbnail_labels_.clear();
     // The query image is decoded at full size (not from the thumbnail cache) so it stays sharp.
-    query_image_->setPixmap(scaled_pixmap(thumbnails_->full_image(query.sample), kQueryImageSide));
+    query_image_source_ = thumbnails_->full_image(query.sample);
+    query_image_->setPixmap(scaled_pixmap(query_image_source_, query_side_));
     rebuild_candidates();
     refresh_thumbnails(-1);
+    choose_scale();
     setFocus();
 }
 
@@ -177,7 +183,7 @@ void QueryView::rebuild_candidates() {
         auto* name = new QLabel(QStringLiteral("<b>%1</b>").arg(candidate_name.toHtmlEscaped()), name_box);
         auto* size = new QLabel(count_text(candidate_sizes_[row], tr("%1 image"), tr("%1 images")), name_box);
         size->setObjectName(QStringLiteral("candidate_size"));
-        size->setStyleSheet(QStringLiteral("color: palette(dark);"));
+        size->setForegroundRole(QPalette::PlaceholderText);  // secondary text in every theme
         name_layout->addStretch();
         name_layout->addWidget(name);
         name_layout->addWidget(size);
@@ -188,7 +194,7 @@ void QueryView::rebuild_candidates() {
         const int shown = std::min<int>(kExemplarsShown, static_cast<int>(candidate.exemplars.size()));
         for (int e = 0; e < shown; ++e) {
             auto* label = new QLabel(candidates_box_);
-            label->setFixedSize(kExemplarSide, kExemplarSide);
+            label->setFixedSize(exemplar_side_, exemplar_side_);
             label->setAlignment(Qt::AlignCenter);
             label->setFrameShape(QFrame::StyledPanel);
             candidates_layout_->addWidget(label, grid_row, 2 + e);
@@ -224,6 +230,33 @@ ClusterPreviewDialog* QueryView::show_more(int candidate_index) {
     connect(dialog, &QDialog::finished, this, [this] { setFocus(); });
     dialog->open();  // window-modal without a nested event loop
     return dialog;
+}
+
+void QueryView::fit_to(QSize available) {
+    available_ = available;
+    choose_scale();
+}
+
+void QueryView::choose_scale() {
+    if (!available_.isValid()) return;
+    // Measured at full size each time: the question (its names, its reason) decides what fits.
+    apply_scale(false);
+    candidates_layout_->invalidate();
+    layout()->invalidate();
+    const QSize full = minimumSizeHint();
+    apply_scale(full.width() > available_.width() || full.height() > available_.height());
+}
+
+void QueryView::apply_scale(bool compact) {
+    if (compact == compact_) return;
+    compact_ = compact;
+    query_side_ = compact ? kCompactQueryImageSide : kQueryImageSide;
+    exemplar_side_ = compact ? kCompactExemplarSide : kExemplarSide;
+    query_image_->setFixedSize(query_side_, query_side_);
+    if (has_query_) query_image_->setPixmap(scaled_pixmap(query_image_source_, query_side_));
+    for (auto& [item, label] : thumbnail_labels_) label->setFixedSize(exemplar_side_, exemplar_side_);
+    candidates_layout_->setVerticalSpacing(compact ? 6 : 10);
+    refresh_thumbnails(-1);
 }
 
 void QueryView::refresh_thumbnails(qint64 item) {

@@ -7,6 +7,7 @@
 // V (or a click on the image) opens it large, Ctrl+Z or Backspace undoes the last step (of the
 // one undo history), Ctrl+Shift+Z redoes. The view only shows and reports: the controller
 // stores answers and the session advances.
+#include <QImage>
 #include <QWidget>
 
 #include <functional>
@@ -38,6 +39,10 @@ public:
     // Where "More…" gets a cluster's images, in the order to show them (the controller's most
     // typical first). Without one, "More…" is hidden.
     void set_member_source(std::function<std::vector<qint64>(int cluster)> source);
+    // The room the view has (its scroll area's viewport): where the question at full size does
+    // not fit, the image and the exemplars are shown smaller (compact) rather than scrolled.
+    void fit_to(QSize available);
+    bool compact() const { return compact_; }
     // Opens "show more" for candidate `candidate_index` (window-modal, non-blocking); returns
     // the dialog, or nullptr when there is no such candidate or no member source.
     ClusterPreviewDialog* show_more(int candidate_index);
@@ -63,6 +68,9 @@ protected:
 private:
     void rebuild_candidates();
     void refresh_thumbnails(qint64 item);
+    // Full size unless it does not fit the room given to fit_to.
+    void choose_scale();
+    void apply_scale(bool compact);
     void choose(int candidate_index);
 
     ThumbnailCache* thumbnails_;
@@ -71,6 +79,11 @@ private:
     std::vector<qint64> candidate_sizes_;
     std::function<std::vector<qint64>(int cluster)> member_source_;
     bool has_query_ = false;
+    bool compact_ = false;
+    QSize available_;
+    int query_side_;
+    int exemplar_side_;
+    QImage query_image_source_;  // the question's image at full size, scaled to query_side_ when shown
     QLabel* query_image_;
     QLabel* counter_;
     QLabel* reason_;
