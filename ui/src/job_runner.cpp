@@ -53,12 +53,11 @@ void JobRunner::on_progress(int id, double fraction, const QString& message) {
     if (it == jobs_.end()) return;
     RunningJob& job = **it;
     const qint64 now_ms = job.clock.elapsed();
+    job.estimate.add(static_cast<double>(now_ms) / 1000.0, fraction);
     // At most ~20 updates a second reach the widgets, however often the job reports.
     if (now_ms - job.last_report_ms < 50 && fraction < 1.0) return;
     job.last_report_ms = now_ms;
-    double remaining = -1.0;
-    if (fraction > 0.02 && now_ms > 500) remaining = (now_ms / 1000.0) * (1.0 - fraction) / fraction;
-    Q_EMIT job_progress(id, fraction, message, remaining);
+    Q_EMIT job_progress(id, fraction, message, job.estimate.remaining_seconds().value_or(-1.0));
 }
 
 void JobRunner::on_finished(int id) {

@@ -16,6 +16,7 @@
 
 #include "corral/core/expected.h"
 #include "corral/core/job.h"
+#include "corral/core/progress_estimate.h"
 
 namespace corral::ui {
 
@@ -57,7 +58,8 @@ public:
 
 Q_SIGNALS:
     void job_started(int id, const QString& title);
-    // remaining_seconds < 0 while there is not yet enough progress to estimate it.
+    // remaining_seconds < 0 while there is not yet enough progress to estimate it
+    // (RemainingTimeEstimator: a smoothed recent rate, steady within 2x after the first 10 %).
     void job_progress(int id, double fraction, const QString& message, double remaining_seconds);
     void job_finished(int id);
 
@@ -67,6 +69,7 @@ private:
         std::stop_source stop;
         QElapsedTimer clock;
         qint64 last_report_ms = -1000;
+        RemainingTimeEstimator estimate;
     };
     void on_progress(int id, double fraction, const QString& message);
     void on_finished(int id);
