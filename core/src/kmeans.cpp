@@ -94,6 +94,15 @@ torch::Tensor update_centres(const torch::Tensor& points, const Assignment& assi
     return centres;
 }
 
+}  // namespace
+
+int expected_kmeans_iterations(std::int64_t points, int max_iterations) {
+    const double typical = 2.5 * std::cbrt(static_cast<double>(std::max<std::int64_t>(1, points)));
+    return std::clamp(static_cast<int>(std::lround(typical)), std::min(5, max_iterations), std::max(1, max_iterations));
+}
+
+namespace {
+
 Expected<KMeansResult> kmeans(const FloatMatrix& matrix, const KMeansParams& params, const JobContext& job) {
     if (params.clusters < 1) return make_error(ErrorCode::invalid_argument, "k-means needs at least one cluster");
     if (matrix.rows() < params.clusters) {
@@ -120,15 +129,25 @@ Expected<KMeansResult> kmeans(const FloatMatrix& matrix, const KMeansParams& par
         std::mt19937_64 rng(params.seed * 7919 + static_cast<std::uint64_t>(restart));
         auto centres = seed_centres(points, point_norms, params.clusters, rng);
         int iteration = 0;
+        // When a restart converges is not known beforehand: its progress is its iterations
+        // against the count expected (what the earlier restarts took, else the typical count),
+        // slowing down instead of stopping when it takes longer.
+        const double expected = restart > 0 ? static_cast<double>(best.total_iterations) / restart
+                                : params.expected_iterations > 0
+                                    ? params.expected_iterations
+                                    : expected_kmeans_iterations(matrix.rows(), params.max_iterations);
         for (; iteration < params.max_iterations; ++iteration) {
             if (job.stop_requested()) return cancelled_error();
             const auto assignment = assign(points, point_norms, centres);
             auto updated = update_centres(points, assignment, centres, params.metric);
             const double shift = (updated - centres).pow(2).sum().item<double>();
             centres = updated;
-            job.report((restart + std::min(1.0, iteration / 50.0)) / restarts, "k-means");
+            const double done = iteration + 1.0;
+            const double within = done < expected ? 0.9 * done / expected : 0.9 + 0.1 * (1.0 - expected / done);
+            job.report((restart + within) / restarts, "k-means");
             if (shift <= tolerance) { ++iteration; break; }
         }
+        best.total_iterations += iteration;
         // Labels consistent with the final centres.
         const auto final_assignment = assign(points, point_norms, centres);
         // Summed in float64 from the differences, not from the expanded-norm distances, which

@@ -62,7 +62,9 @@ Expected<ConvnetPrediction> predict_with_convnet(const std::filesystem::path& mo
         for (std::int64_t begin = 0; begin < count; begin += chunk) {
             if (job.stop_requested()) return cancelled_error();
             const auto size = std::min(chunk, count - begin);
-            auto images = detail::load_image_batch(dataset, begin, size, geometry, job);
+            const double total = static_cast<double>(count);
+            auto images = detail::load_image_batch(dataset, begin, size, geometry,
+                                                   job.stage(begin / total, (begin + size) / total));
             if (!images) return images.error();
             detail::predict_rows(loaded.model, detail::normalise_batch(images->to(device), loaded.info.normalisation), begin,
                                  prediction);

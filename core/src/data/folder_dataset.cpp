@@ -44,6 +44,9 @@ public:
     }
     fs::path item_file(std::int64_t index) const override { return files_[static_cast<std::size_t>(index)]; }
 
+    // The same folder without its files that cannot be decoded (nullptr when all can).
+    Expected<std::unique_ptr<Dataset>> readable(const JobContext& job) const;
+
 private:
     fs::path root_;
     std::vector<fs::path> files_;
@@ -131,6 +134,8 @@ std::vector<std::string> validate(const std::vector<fs::path>& files, const JobC
     std::atomic<std::size_t> next{0};
     std::atomic<std::size_t> done{0};
     std::mutex progress_mutex;
+    // About two hundred reports, however many files: a few hundred large ones take a while too.
+    const std::size_t report_every = std::clamp<std::size_t>(files.size() / 200, 1, 256);
     auto worker = [&] {
         for (std::size_t i = next++; i < files.size() && !job.stop_requested(); i = next++) {
             auto decoded = decode_image_file(files[i], smallest);
@@ -142,7 +147,7 @@ std::vector<std::string> validate(const std::vector<fs::path>& files, const JobC
                 if (failures[i].empty()) failures[i] = "unreadable";
             }
             const std::size_t finished = ++done;
-            if (finished % 256 == 0) {
+            if (finished % report_every == 0) {
                 std::lock_guard lock(progress_mutex);
                 job.report(static_cast<double>(finished) / files.size(), "checking images");
             }
@@ -152,10 +157,46 @@ std::vector<std::string> validate(const std::vector<fs::path>& files, const JobC
     std::vector<std::jthread> threads;
     for (unsigned t = 0; t < workers; ++t) threads.emplace_back(worker);
     threads.clear();
+    job.report(1.0, "checking images");
     return failures;
 }
 
+// The files that decoded, and the others as skipped files.
+void keep_readable(std::vector<fs::path>& files, std::vector<SkippedFile>& skipped, const std::vector<std::string>& failures) {
+    std::vector<fs::path> good;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        if (failures[i].empty()) good.push_back(files[i]);
+        else skipped.push_back({files[i], failures[i]});
+    }
+    files = std::move(good);
+}
+
+Expected<std::unique_ptr<Dataset>> FolderDataset::readable(const JobContext& job) const {
+    const auto failures = validate(files_, job);
+    if (job.stop_requested()) return cancelled_error();
+    if (std::all_of(failures.begin(), failures.end(), [](const std::string& failure) { return failure.empty(); })) {
+        return std::unique_ptr<Dataset>();
+    }
+    std::vector<fs::path> files = files_;
+    std::vector<SkippedFile> skipped = skipped_;
+    keep_readable(files, skipped, failures);
+    if (files.empty()) return make_error(ErrorCode::not_found, root_.string() + ": no readable images");
+    auto labelling = label_files(root_, files);
+    if (!labelling) return labelling.error();
+    return std::unique_ptr<Dataset>(new FolderDataset(root_, std::move(files), std::move(labelling->labels),
+                                                      std::move(labelling->names), std::move(skipped), duplicates_));
+}
+
 }  // namespace
+
+Expected<std::unique_ptr<Dataset>> check_folder_images(std::unique_ptr<Dataset> dataset, const JobContext& job) {
+    const auto* folder = dynamic_cast<const FolderDataset*>(dataset.get());
+    if (!folder) return dataset;
+    auto readable = folder->readable(job);
+    if (!readable) return readable.error();
+    if (!*readable) return dataset;
+    return std::move(*readable);
+}
 
 Expected<std::unique_ptr<Dataset>> open_image_folder(const fs::path& root, bool keep_duplicates,
                                                      const DatasetOptions& options, const JobContext& job) {
@@ -174,12 +215,7 @@ Expected<std::unique_ptr<Dataset>> open_image_folder(const fs::path& root, bool 
     if (options.validate_images) {
         auto failures = validate(files, job.stage(0.1, 1.0));
         if (job.stop_requested()) return cancelled_error();
-        std::vector<fs::path> good;
-        for (std::size_t i = 0; i < files.size(); ++i) {
-            if (failures[i].empty()) good.push_back(files[i]);
-            else skipped.push_back({files[i], failures[i]});
-        }
-        files = std::move(good);
+        keep_readable(files, skipped, failures);
     }
     if (files.empty()) return make_error(ErrorCode::not_found, root.string() + ": no readable images");
     auto labelling = label_files(root, files);

@@ -92,12 +92,25 @@ std::size_t keeper_of(const std::vector<const Candidate*>& group) {
 
 }  // namespace
 
+// Of the listing's progress, walking the folder; comparing the bytes of same-size files is the rest.
+constexpr double kWalkShare = 0.2;
+
 Expected<FolderListing> list_image_folder(const fs::path& root, bool keep_duplicates, const JobContext& job) {
     FolderListing listing;
     std::vector<Candidate> candidates;
     std::error_code error;
     fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, error);
     if (error) return make_error(ErrorCode::io_error, root.string() + ": " + error.message());
+    // The walk's progress is the share of the root's entries passed: category folders are
+    // walked one by one, so it moves as evenly as they are large.
+    std::int64_t root_entries = 0, root_passed = 0;
+    {
+        std::error_code count_error;
+        for (fs::directory_iterator top(root, fs::directory_options::skip_permission_denied, count_error);
+             !count_error && top != fs::directory_iterator(); top.increment(count_error)) {
+            ++root_entries;
+        }
+    }
     std::int64_t entries = 0;
     for (; it != fs::recursive_directory_iterator(); it.increment(error)) {
         if (error) {
@@ -106,7 +119,12 @@ Expected<FolderListing> list_image_folder(const fs::path& root, bool keep_duplic
             continue;
         }
         if (job.stop_requested()) return cancelled_error();
-        if (++entries % 1024 == 0) job.report(0.0, "listing images");
+        if (it.depth() == 0) ++root_passed;
+        if (++entries % 256 == 0 || it.depth() == 0) {
+            job.report(kWalkShare * static_cast<double>(std::max<std::int64_t>(0, root_passed - 1)) /
+                           static_cast<double>(std::max<std::int64_t>(1, root_entries)),
+                       "listing images");
+        }
         const fs::path& path = it->path();
         const std::string name = path.filename().string();
         std::error_code entry_error;  // a failed query reads as "not a link", "not found"
@@ -174,7 +192,7 @@ Expected<FolderListing> list_image_folder(const fs::path& root, bool keep_duplic
             if (job.stop_requested()) return cancelled_error();
             if (auto hash = content_hash(candidate->canonical)) by_hash[*hash].push_back(candidate);
             bytes_read += size;
-            job.report(0.2 + 0.8 * static_cast<double>(bytes_read) / static_cast<double>(bytes_to_read),
+            job.report(kWalkShare + (1.0 - kWalkShare) * static_cast<double>(bytes_read) / static_cast<double>(bytes_to_read),
                        "looking for duplicate images");
         }
         for (const auto& [hash, same] : by_hash) {

@@ -110,4 +110,8 @@ Expected<std::unique_ptr<Dataset>> open_dataset(std::string_view spec, const Dat
     return detail::guarded(spec, [&] { return open_limited(spec, options, job); });
 }
 
+Expected<std::unique_ptr<Dataset>> check_images(std::unique_ptr<Dataset> dataset, const JobContext& job) {
+    return detail::guarded("checking the images", [&] { return detail::check_folder_images(std::move(dataset), job); });
+}
+
 }  // namespace corral

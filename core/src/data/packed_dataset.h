@@ -45,6 +45,8 @@ Expected<std::unique_ptr<Dataset>> open_idx_folder(const std::filesystem::path& 
 Expected<std::unique_ptr<Dataset>> open_cifar_folder(const std::filesystem::path& folder, bool fine_labels);
 Expected<std::unique_ptr<Dataset>> open_image_folder(const std::filesystem::path& folder, bool keep_duplicates,
                                                      const DatasetOptions& options, const JobContext& job);
+// check_images for an image folder's dataset; others come back as they are.
+Expected<std::unique_ptr<Dataset>> check_folder_images(std::unique_ptr<Dataset> dataset, const JobContext& job);
 
 bool folder_has_idx(const std::filesystem::path& folder);
 bool folder_has_cifar(const std::filesystem::path& folder);

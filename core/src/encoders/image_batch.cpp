@@ -3,6 +3,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "guard.h"
@@ -43,6 +44,10 @@ Expected<torch::Tensor> load_image_batch(const Dataset& dataset, std::int64_t be
     auto batch = torch::empty({count, geometry.side, geometry.side, geometry.channels}, torch::kUInt8);
     std::uint8_t* target = batch.data_ptr<std::uint8_t>();
     std::atomic<std::int64_t> next{0};
+    std::atomic<std::int64_t> done{0};
+    std::mutex progress_mutex;
+    // About a hundred reports per call, however many images: a chunk of large files takes a while.
+    const std::int64_t report_every = std::max<std::int64_t>(1, count / 100);
     std::vector<Error> errors(static_cast<std::size_t>(count));
     std::vector<char> failed(static_cast<std::size_t>(count), 0);
     auto worker = [&] {
@@ -60,6 +65,11 @@ Expected<torch::Tensor> load_image_batch(const Dataset& dataset, std::int64_t be
             if (!placed) {
                 errors[static_cast<std::size_t>(i)] = placed.error();
                 failed[static_cast<std::size_t>(i)] = 1;
+            }
+            if (const auto finished = ++done; finished % report_every == 0) {
+                // Progress sinks need not be thread-safe.
+                std::lock_guard lock(progress_mutex);
+                job.report(static_cast<double>(finished) / static_cast<double>(count), "decoding images");
             }
         }
     };
@@ -82,10 +92,11 @@ Expected<torch::Tensor> load_all_images(const Dataset& dataset, const ImageGeome
     std::vector<torch::Tensor> parts;
     for (std::int64_t begin = 0; begin < dataset.size(); begin += chunk) {
         const auto count = std::min(chunk, dataset.size() - begin);
-        auto part = load_image_batch(dataset, begin, count, geometry, job);
+        const double n = static_cast<double>(dataset.size());
+        auto part = load_image_batch(dataset, begin, count, geometry,
+                                     job.stage(static_cast<double>(begin) / n, static_cast<double>(begin + count) / n));
         if (!part) return part.error();
         parts.push_back(*part);
-        job.report(static_cast<double>(begin + count) / static_cast<double>(dataset.size()), "decoding images");
     }
     return torch::cat(parts, 0);
 }

@@ -15,7 +15,8 @@ struct ImageGeometry {
 Expected<ImageGeometry> native_geometry(const Dataset& dataset);
 
 // uint8 [count, channels, side, side] for items [begin, begin + count), resized with area
-// interpolation (downscale) or bilinear (upscale), decoded on all cores.
+// interpolation (downscale) or bilinear (upscale), decoded on all cores. Reports the fraction of
+// the `count` images decoded (from the decoding threads, one at a time).
 Expected<torch::Tensor> load_image_batch(const Dataset& dataset, std::int64_t begin, std::int64_t count,
                                          const ImageGeometry& geometry, const JobContext& job);
 

@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::int64_t kLoadBlock = 4096;
 constexpr std::int64_t kPcaSample = 20000;  // rows used to fit the PCA; plenty for 128 components
+constexpr double kReadingShare = 0.7;       // of the progress: decoding the images
 
 Expected<FloatMatrix> encode_pixels(const Dataset& dataset, int side, int components, const JobContext& job) {
     torch::InferenceMode inference;
@@ -23,10 +24,12 @@ Expected<FloatMatrix> encode_pixels(const Dataset& dataset, int side, int compon
     auto pixels = torch::empty({n, dimension}, torch::kFloat32);
     for (std::int64_t begin = 0; begin < n; begin += kLoadBlock) {
         const std::int64_t count = std::min(kLoadBlock, n - begin);
-        auto batch = load_image_batch(dataset, begin, count, *geometry, job.stage(0.0, 0.7));
+        const double total = static_cast<double>(n);
+        auto batch = load_image_batch(dataset, begin, count, *geometry,
+                                      job.stage(kReadingShare * begin / total, kReadingShare * (begin + count) / total));
         if (!batch) return batch.error();
         pixels.narrow(0, begin, count).copy_(batch->reshape({count, dimension}).to(torch::kFloat32).div_(255.0f));
-        job.report(0.7 * static_cast<double>(begin + count) / n, "reading pixels");
+        job.report(kReadingShare * static_cast<double>(begin + count) / total, "reading pixels");
     }
     const auto device = compute_device();
     auto data = pixels.to(device);

@@ -120,6 +120,21 @@ Status FeedbackTrainer::set_params(const FeedbackTrainerParams& params) {
     return ok();
 }
 
+int initial_fit_epochs(const FeedbackTrainerParams& params, std::int64_t samples) {
+    const std::int64_t batch = std::max(1, params.initial_fit_batch);
+    // A few hundred images make one or two batches: ten epochs would leave the head unsure
+    // of every cluster, so no sample passes the self-training threshold and a handful of
+    // answers then drags all images into the answered clusters.
+    const std::int64_t steps_per_epoch = std::max<std::int64_t>(1, (samples + batch - 1) / batch);
+    return static_cast<int>(std::max<std::int64_t>(std::max(1, params.initial_fit_epochs),
+                                                   (params.initial_fit_min_steps + steps_per_epoch - 1) / steps_per_epoch));
+}
+
+std::int64_t initial_fit_steps(const FeedbackTrainerParams& params, std::int64_t samples) {
+    const std::int64_t batch = std::max(1, params.initial_fit_batch);
+    return initial_fit_epochs(params, samples) * std::max<std::int64_t>(1, (samples + batch - 1) / batch);
+}
+
 Expected<ClusterPrediction> FeedbackTrainer::fit_initial(const FloatMatrix& features, std::span<const int> assignment,
                                                          const JobContext& job) {
     const std::int64_t n = features.rows();
@@ -148,12 +163,7 @@ Expected<ClusterPrediction> FeedbackTrainer::fit_initial(const FloatMatrix& feat
         torch::optim::Adam optimizer(state->head->parameters(), torch::optim::AdamOptions(params_.initial_fit_learning_rate));
         auto generator = at::detail::createCPUGenerator(params_.seed);
         const std::int64_t batch = std::max(1, params_.initial_fit_batch);
-        // A few hundred images make one or two batches: ten epochs would leave the head unsure
-        // of every cluster, so no sample passes the self-training threshold and a handful of
-        // answers then drags all images into the answered clusters.
-        const std::int64_t steps_per_epoch = (n + batch - 1) / batch;
-        const int epochs = static_cast<int>(std::max<std::int64_t>(
-            std::max(1, params_.initial_fit_epochs), (params_.initial_fit_min_steps + steps_per_epoch - 1) / steps_per_epoch));
+        const int epochs = initial_fit_epochs(params_, n);
         for (int epoch = 0; epoch < epochs; ++epoch) {
             const auto order = torch::randperm(n, generator, torch::TensorOptions().dtype(torch::kInt64)).to(state->device);
             for (std::int64_t begin = 0; begin < n; begin += batch) {

@@ -5,12 +5,18 @@
 #include "corral/core/convnet.h"
 #include "corral/core/kmeans.h"
 #include "corral/core/project_data.h"
+#include "session/build_stages.h"
 #include "session/session_state.h"
 
 namespace corral {
 namespace {
 
 using session_detail::kSettingsKey;
+
+// Of the progress of building or opening a project: listing the images, then timing the stages
+// on a sample. How long listing takes is only known once it is done; both are short.
+constexpr double kListingEnd = 0.02;
+constexpr double kTimingEnd = 0.04;
 
 const char* target_key(FineTuneTarget target) {
     switch (target) {
@@ -126,17 +132,16 @@ Expected<ClusteringRecord> initial_record(const FloatMatrix& encoded, const Floa
 
 // The initial clustering of a new project, stored and made current.
 Expected<ClusteringRecord> initial_clustering(Project& project, const Dataset& dataset, const SessionSettings& settings,
-                                              const JobContext& job) {
-    auto encoder = create_image_encoder(settings.encoder_spec);
-    if (!encoder) return encoder.error();
-    auto cached = cached_features(project, **encoder, dataset, job.stage(0.0, 0.8));
+                                              ImageEncoder& encoder, const JobContext& encoding,
+                                              const JobContext& clustering) {
+    auto cached = cached_features(project, encoder, dataset, encoding);
     if (!cached) return cached.error();
     FloatMatrix normalised = cached->features;
     normalize_rows(normalised);
-    job.report(0.8, "initial clusters");
-    auto record = initial_record(cached->features, normalised, settings, job.stage(0.8, 1.0));
+    clustering.report(0.0, "initial clusters");
+    auto record = initial_record(cached->features, normalised, settings, clustering);
     if (!record) return record.error();
-    record->encoder_id = (*encoder)->id();
+    record->encoder_id = encoder.id();
     auto id = project.save_clustering(*record);
     if (!id) return id.error();
     record->id = *id;
@@ -169,31 +174,67 @@ Expected<std::unique_ptr<InteractiveSession::State>> load_state(std::unique_ptr<
     mining.weights = settings.weights;
     mining.seed = settings.seed;
     state->miner.set_params(mining);
+    // Listed first, then the stages that follow are timed on a sample of it, so that each one's
+    // share of the progress is its share of the time; then the images are checked.
     DatasetOptions options;
     options.limit = settings.limit;
-    auto dataset = open_dataset(settings.dataset_spec, options, job.stage(0.0, 0.1));
-    if (!dataset) return dataset.error();
-    state->dataset = std::shared_ptr<Dataset>(std::move(*dataset));
-    if (auto registered = register_dataset(*state->project, settings.dataset_spec, settings.limit, *state->dataset,
-                                           job.stage(0.1, 0.2));
-        !registered) {
-        return registered.error();
-    }
+    options.validate_images = false;
+    auto listed = open_dataset(settings.dataset_spec, options, job.stage(0.0, kListingEnd));
+    if (!listed) return listed.error();
 
     auto current_id = state->project->current_clustering_id();
     if (!current_id) return current_id.error();
-    ClusteringRecord record;
+    auto registered = state->project->dataset();
+    if (!registered) return registered.error();
+    std::optional<ClusteringRecord> current;
     if (*current_id) {
         auto stored = state->project->clustering(**current_id);
         if (!stored) return stored.error();
-        record = std::move(*stored);
+        current = std::move(*stored);
+    }
+    session_detail::BuildStages stages;
+    stages.check = true;
+    stages.record = !*registered || (*registered)->image_count != (*listed)->size();
+    stages.cluster = !current;
+    std::unique_ptr<ImageEncoder> encoder;
+    if (stages.cluster) {
+        auto created = create_image_encoder(settings.encoder_spec);
+        if (!created) return created.error();
+        encoder = std::move(*created);
+        stages.fit_head = settings.fine_tune_target == FineTuneTarget::head || !convnet_folder_of(settings.encoder_spec);
     } else {
-        auto made = initial_clustering(*state->project, *state->dataset, settings, job.stage(0.2, 0.7));
+        // Reopened on a convnet's clustering the network is fine-tuned: no head to fit.
+        stages.fit_head = current->encoder_id.rfind("convnet-", 0) != 0 || settings.fine_tune_target == FineTuneTarget::head;
+        if (auto encoders = state->project->encoders()) {
+            for (const auto& stored : *encoders) {
+                if (stored.encoder_id == current->encoder_id) stages.feature_columns = stored.cols;
+            }
+        }
+    }
+    auto seconds = session_detail::measure_build_stages(**listed, settings, stages, encoder.get(),
+                                                        job.stage(kListingEnd, kTimingEnd));
+    if (!seconds) return seconds.error();
+    const auto progress = session_detail::plan_build_progress(job, kTimingEnd, *seconds);
+
+    auto dataset = check_images(std::move(*listed), progress.checking);
+    if (!dataset) return dataset.error();
+    state->dataset = std::shared_ptr<Dataset>(std::move(*dataset));
+    if (auto recorded = register_dataset(*state->project, settings.dataset_spec, settings.limit, *state->dataset,
+                                         progress.recording);
+        !recorded) {
+        return recorded.error();
+    }
+    ClusteringRecord record;
+    if (current) {
+        record = std::move(*current);
+    } else {
+        auto made = initial_clustering(*state->project, *state->dataset, settings, *encoder, progress.encoding,
+                                       progress.clustering);
         if (!made) return made.error();
         record = std::move(*made);
     }
-    job.report(0.7, "preparing the clustering");
-    auto active = state->prepare(std::move(record), nullptr, job.stage(0.7, 1.0));
+    progress.preparing.report(0.0, "preparing the clustering");
+    auto active = state->prepare(std::move(record), nullptr, progress.preparing);
     if (!active) return active.error();
     state->publish(std::move(*active));
     auto resume = state->project->resume_state();

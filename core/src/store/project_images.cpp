@@ -9,6 +9,7 @@
 
 #include "corral/core/project.h"
 #include "data/packed_dataset.h"
+#include "data/subset_dataset.h"
 #include "store/stored_file.h"
 
 namespace corral {
@@ -41,11 +42,15 @@ std::uint32_t crc_of_text(const std::string& bytes) { return store::crc32_of(std
 }  // namespace
 
 Expected<std::vector<ImageRecord>> describe_images(const Dataset& dataset, const JobContext& job) {
-    const bool packed = dynamic_cast<const detail::PackedDataset*>(&dataset) != nullptr;
+    const Dataset* source = &dataset;
+    if (const auto* subset = dynamic_cast<const detail::SubsetDataset*>(source)) source = &subset->base();
+    const bool packed = dynamic_cast<const detail::PackedDataset*>(source) != nullptr;
     std::vector<ImageRecord> records;
     records.reserve(static_cast<std::size_t>(dataset.size()));
+    // About two hundred reports, however many images: reading large files takes a while.
+    const std::int64_t report_every = std::max<std::int64_t>(1, std::min<std::int64_t>(1024, dataset.size() / 200));
     for (std::int64_t i = 0; i < dataset.size(); ++i) {
-        if (i % 1024 == 0) {
+        if (i % report_every == 0) {
             if (job.stop_requested()) return cancelled_error();
             job.report(static_cast<double>(i) / dataset.size(), "recording images");
         }

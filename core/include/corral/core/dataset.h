@@ -91,6 +91,12 @@ struct DatasetOptions {
 Expected<std::unique_ptr<Dataset>> open_dataset(std::string_view spec, const DatasetOptions& options = {},
                                                 const JobContext& job = {});
 
+// Decodes every image of a dataset opened with validate_images = false and leaves out the ones
+// that cannot be decoded (reported in skipped()), exactly as opening it with validation would
+// have: the same images, labels and description. Other datasets than image folders come back
+// as they are. Lets a caller list a folder, look at a sample, then check it.
+Expected<std::unique_ptr<Dataset>> check_images(std::unique_ptr<Dataset> dataset, const JobContext& job = {});
+
 // The image folder a spec names ("folder:DIR", "folder-keep-duplicates:DIR", or a plain path
 // to a folder that holds no IDX or CIFAR files), if it names one.
 struct ImageFolderSpec {

@@ -57,6 +57,10 @@ struct FeedbackTrainerParams {
     std::uint64_t seed = 0;
 };
 
+// The epochs and optimiser steps FeedbackTrainer::fit_initial takes for `samples` samples.
+int initial_fit_epochs(const FeedbackTrainerParams& params, std::int64_t samples);
+std::int64_t initial_fit_steps(const FeedbackTrainerParams& params, std::int64_t samples);
+
 struct ClusterPrediction {
     std::vector<int> assignment;  // argmax cluster per sample
     FloatMatrix probabilities;    // N x C
