@@ -97,6 +97,9 @@ Expected<EncoderSource> encoder_source(const Project& project, const SessionSett
             return EncoderSource{"convnet:" + folder.string(), folder};
         }
     }
+    if (auto learned = session_detail::learned_model_folder(project, encoder_id)) {
+        return EncoderSource{"convnet:" + learned->string(), learned};
+    }
     EncoderSource source{settings.encoder_spec, convnet_folder_of(settings.encoder_spec)};
     if (encoder_id.empty()) return source;
     auto encoder = create_image_encoder(settings.encoder_spec);
@@ -164,7 +167,8 @@ Expected<std::shared_ptr<const ActiveClustering>> InteractiveSession::State::pre
     } else {
         auto source = encoder_source(*project, settings, record.encoder_id);
         if (!source) return source.error();
-        auto features = features_of(*project, settings, *dataset, *source, record.encoder_id, job.stage(0.0, 0.6));
+        // Loading stored features is one read; the head's fit below is what takes the time.
+        auto features = features_of(*project, settings, *dataset, *source, record.encoder_id, job.stage(0.0, 0.05));
         if (!features) return features.error();
         active->features = std::make_shared<const FloatMatrix>(std::move(*features));
         active->model_folder = source->model_folder;
@@ -184,9 +188,9 @@ Expected<std::shared_ptr<const ActiveClustering>> InteractiveSession::State::pre
     if (session_detail::resolve_target(settings, *active) == FineTuneTarget::head) {
         auto head = restored_head(*project, settings, record.id, record.cluster_count, features.cols());
         if (!head) {
-            job.report(0.6, "fitting the clustering head");
+            job.report(0.05, "fitting the clustering head");
             FeedbackTrainer fitted(session_detail::trainer_params(settings, record.cluster_count));
-            auto fit = fitted.fit_initial(features, record.assignment, job.stage(0.6, 1.0));
+            auto fit = fitted.fit_initial(features, record.assignment, job.stage(0.05, 1.0));
             if (!fit) return fit.error();
             head = std::move(fitted);
         }

@@ -121,4 +121,9 @@ FeedbackTrainerParams trainer_params(const SessionSettings& settings, int cluste
 // Network fine-tuning when the settings allow it and a trainable convnet made the features.
 FineTuneTarget resolve_target(const SessionSettings& settings, const ActiveClustering& active);
 
+// The project's feature-learning record (session_feature_learning.cpp).
+inline constexpr char kFeatureLearningKey[] = "session.feature_learning";
+// The model folder of the convnet that feature learning trained, when it made `encoder_id`.
+std::optional<std::filesystem::path> learned_model_folder(const Project& project, const std::string& encoder_id);
+
 }  // namespace corral::session_detail

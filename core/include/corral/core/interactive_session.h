@@ -15,6 +15,7 @@
 
 #include "corral/core/dataset.h"
 #include "corral/core/expected.h"
+#include "corral/core/feature_learning.h"
 #include "corral/core/job.h"
 #include "corral/core/matrix.h"
 #include "corral/core/metrics.h"
@@ -145,6 +146,17 @@ struct ClusteringChange {
 // adopt_switch makes it the session's. Opaque outside core.
 struct PreparedClustering;
 
+// Features learned from the project's images (learn_features), ready to become the current
+// clustering: the convnet's cluster head's clustering, prepared. Opaque parts.
+struct LearnedFeatures {
+    std::shared_ptr<const PreparedClustering> clustering;
+    std::string model_folder;  // relative to the project folder
+    std::string encoder_id;
+    int epochs_completed = 0;
+    int resumed_from_epoch = 0;  // 0 = trained from scratch in this call
+    double elapsed_ms = 0.0;
+};
+
 // What the IDC loop should do next for this session (the one loop of the app and the simulated user).
 enum class SessionStep { plan_round, answer_query, train };
 
@@ -229,6 +241,31 @@ public:
     // What train() would use: network when the current features come from a trainable convnet
     // and the settings allow it, else head.
     FineTuneTarget fine_tune_target() const;
+
+    // --- learning features from the project's own images (feature_learning.h). The convnet is
+    // trained from scratch into the project (models/learned-N/, a checkpoint after every epoch)
+    // while the current clustering stays in use; when it is done, its cluster head's clustering
+    // becomes current. While learn_features runs, the owner calls none of the other methods of
+    // this group (they change the record it reads).
+    // Records the plan as status training, replacing a paused or failed training (its model is
+    // removed) or a finished one (whose model stays with the clustering it made). Owner thread.
+    Status begin_feature_learning(const FeatureLearningPlan& plan);
+    // The project's record, with epochs_completed read from its checkpoint; nullopt when there is
+    // none or it was written by a newer Corral (left as it is).
+    std::optional<FeatureLearningState> feature_learning() const;
+    // Trains (continuing from the checkpoint), encodes every image with the trained model and
+    // prepares its cluster head's clustering. Stores the checkpoint, the features and the
+    // record's progress in the project, but changes nothing the session shows. Any thread;
+    // cancellable at any point: the checkpoint keeps every finished epoch.
+    Expected<LearnedFeatures> learn_features(const JobContext& job) const;
+    // Stores the learned clustering and makes it current (the open round closes; the previous
+    // clustering stays one switch_clustering away); the record becomes finished. Owner thread.
+    Expected<ClusteringChange> adopt_learned_features(const LearnedFeatures& learned);
+    // After learn_features failed: the record becomes paused when it was cancelled (continuing
+    // is offered), failed with the error's message otherwise. Owner thread.
+    Status stop_feature_learning(const Error& why);
+    // Removes a training that has not finished, and its checkpoint. Owner thread.
+    Status discard_feature_learning();
 
     // --- the 2-D map: t-SNE of the session's features, stored in the project as kTsneMapName.
     // Callable from a worker thread; `on_layout` receives intermediate layouts (see tsne.h) when
