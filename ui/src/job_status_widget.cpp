@@ -5,6 +5,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 
+#include <algorithm>
 #include <cmath>
 
 #include "job_runner.h"
@@ -35,32 +36,47 @@ JobStatusWidget::JobStatusWidget(JobRunner* runner, QWidget* parent) : QWidget(p
     connect(runner_, &JobRunner::job_started, this, &JobStatusWidget::on_started);
     connect(runner_, &JobRunner::job_progress, this, &JobStatusWidget::on_progress);
     connect(runner_, &JobRunner::job_finished, this, &JobStatusWidget::on_finished);
-    connect(cancel_, &QPushButton::clicked, this, [this] { if (shown_job_) runner_->cancel(shown_job_); });
+    connect(cancel_, &QPushButton::clicked, this, &JobStatusWidget::cancel_shown);
 }
 
 QString JobStatusWidget::status_text() const { return label_->text(); }
 
+void JobStatusWidget::cancel_shown() {
+    if (const int id = shown_job()) runner_->cancel(id);
+}
+
 void JobStatusWidget::on_started(int id, const QString& title) {
-    shown_job_ = id;
-    title_ = title;
-    label_->setText(title);
-    bar_->setValue(0);
-    show();
+    jobs_.push_back({id, title, 0.0, {}, -1.0});
+    show_newest();
 }
 
 void JobStatusWidget::on_progress(int id, double fraction, const QString& message, double remaining_seconds) {
-    if (id != shown_job_) return;
-    bar_->setValue(static_cast<int>(fraction * 1000));
-    QString text = title_;
-    if (!message.isEmpty() && message != title_) text += QStringLiteral(": ") + message;
-    if (const QString left = format_remaining(remaining_seconds); !left.isEmpty()) text += QStringLiteral(" — ") + left;
-    label_->setText(text);
+    const auto found = std::find_if(jobs_.begin(), jobs_.end(), [id](const Shown& job) { return job.id == id; });
+    if (found == jobs_.end()) return;
+    found->fraction = fraction;
+    found->message = message;
+    found->remaining_seconds = remaining_seconds;
+    if (id == shown_job()) show_newest();
 }
 
 void JobStatusWidget::on_finished(int id) {
-    if (id != shown_job_) return;
-    shown_job_ = 0;
-    hide();
+    std::erase_if(jobs_, [id](const Shown& job) { return job.id == id; });
+    show_newest();
+}
+
+void JobStatusWidget::show_newest() {
+    if (jobs_.empty()) {
+        hide();
+        return;
+    }
+    const Shown& job = jobs_.back();
+    bar_->setValue(static_cast<int>(job.fraction * 1000));
+    QString text = job.title;
+    if (!job.message.isEmpty() && job.message != job.title) text += QStringLiteral(": ") + job.message;
+    if (const QString left = format_remaining(job.remaining_seconds); !left.isEmpty()) text += QStringLiteral(" — ") + left;
+    if (jobs_.size() > 1) text += tr(" (+%n more running)", nullptr, static_cast<int>(jobs_.size() - 1));
+    label_->setText(text);
+    show();
 }
 
 }  // namespace corral::ui

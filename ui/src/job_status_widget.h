@@ -1,7 +1,10 @@
 #pragma once
-// Status-bar widget for the running job: title, progress bar, estimated time left, Cancel.
-// Hidden while no job runs.
+// Status-bar widget for the running jobs: the newest one's title, progress bar, estimated time
+// left and Cancel. A job that ends hands the widget back to the newest job still running (a
+// long training and a short k-means may overlap). Hidden while no job runs.
 #include <QWidget>
+
+#include <vector>
 
 class QLabel;
 class QProgressBar;
@@ -16,15 +19,26 @@ class JobStatusWidget : public QWidget {
 public:
     JobStatusWidget(JobRunner* runner, QWidget* parent = nullptr);
     QString status_text() const;
+    // The job shown (0 when none runs).
+    int shown_job() const { return jobs_.empty() ? 0 : jobs_.back().id; }
+    // Cancels the job shown, and only that one.
+    void cancel_shown();
 
 private:
+    struct Shown {
+        int id = 0;
+        QString title;
+        double fraction = 0.0;
+        QString message;
+        double remaining_seconds = -1.0;
+    };
     void on_started(int id, const QString& title);
     void on_progress(int id, double fraction, const QString& message, double remaining_seconds);
     void on_finished(int id);
+    void show_newest();
 
     JobRunner* runner_;
-    int shown_job_ = 0;
-    QString title_;
+    std::vector<Shown> jobs_;  // oldest first
     QLabel* label_;
     QProgressBar* bar_;
     QPushButton* cancel_;

@@ -183,7 +183,8 @@ void MainWindow::build_menus() {
     start->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     QAction* fine_tune = round->addAction(tr("&Learn from My Answers Now"), controller_, &SessionController::fine_tune);
     fine_tune->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
-    QAction* cancel = round->addAction(tr("&Cancel Running Job"), runner_, &JobRunner::cancel_all);
+    // The job the status bar shows, not every job: Esc on a k-means must not stop a long training too.
+    QAction* cancel = round->addAction(tr("&Cancel Running Job"), job_status_, &JobStatusWidget::cancel_shown);
     cancel->setShortcut(QKeySequence(Qt::Key_Escape));
     project_actions_ << start << fine_tune;
 
@@ -240,7 +241,7 @@ void MainWindow::run_new_project_dialog(NewProjectDialog& dialog) {
     QDir().mkpath(QFileInfo(dialog.project_folder()).absolutePath());
     new_project_folder_ = dialog.project_folder();
     new_project_settings_ = std::make_unique<SessionSettings>(dialog.settings());
-    controller_->create_project(dialog.project_folder(), dialog.settings());
+    controller_->create_project(dialog.project_folder(), dialog.settings(), dialog.feature_learning());
 }
 
 void MainWindow::create_project_with_defaults(const QString& dataset_spec, const QString& project_folder) {

@@ -24,6 +24,7 @@
 
 #include <functional>
 
+#include "feature_learning_choice.h"
 #include "plural.h"
 #include "project_locations.h"
 
@@ -205,9 +206,11 @@ void NewProjectDialog::build() {
     image_limit_->setToolTip(tr("Work on an even sample of the collection first; 0 uses every image."));
 
     // One item per encoder; the item data is its kind (kinds_with_model_folder() need a folder).
+    learning_ = new FeatureLearningChoice(this);
     encoder_kind_ = new QComboBox(this);
     encoder_kind_->setObjectName(QStringLiteral("encoder_kind"));
     encoder_kind_->addItem(tr("Pixels (instant, a baseline)"), QStringLiteral("pixels"));
+    encoder_kind_->addItem(tr("Learn features from these images (trains in the background)"), QStringLiteral("learn"));
     encoder_kind_->addItem(tr("Convnet trained on these images (folder of a pretrained model)"), QStringLiteral("convnet"));
     encoder_kind_->addItem(tr("CLIP (model folder)"), QStringLiteral("clip"));
     model_folder_ = new QLineEdit(this);
@@ -247,6 +250,7 @@ void NewProjectDialog::build() {
     form->addRow(tr("Model folder:"), with_browse_button(model_folder_, this, [this] {
                      return QFileDialog::getExistingDirectory(this, tr("Model folder"), model_folder_->text());
                  }));
+    form->addRow(tr("Training:"), learning_);
     form->addRow(tr("Clusters:"), clusters_row);
     form->addRow(tr("Questions per round:"), round_size_);
     form->addRow(tr("Save project as:"), with_browse_button(
@@ -296,6 +300,10 @@ void NewProjectDialog::build() {
     connect(keep_one_copy_, &QCheckBox::toggled, this, &NewProjectDialog::validate);
     connect(image_limit_, &QSpinBox::valueChanged, this, &NewProjectDialog::validate);
     connect(encoder_kind_, &QComboBox::currentIndexChanged, this, &NewProjectDialog::update_encoder_field);
+    connect(encoder_kind_, &QComboBox::activated, this, [this] { encoder_chosen_ = true; });
+    const auto update_learning = [this] { learning_->set_images(dataset_spec(), image_limit_->value(), clusters_->value()); };
+    connect(image_limit_, &QSpinBox::valueChanged, this, update_learning);
+    connect(clusters_, &QSpinBox::valueChanged, this, update_learning);
     connect(model_folder_, &QLineEdit::textChanged, this, &NewProjectDialog::validate);
     connect(clusters_, &QSpinBox::valueChanged, this, [this] {
         if (!setting_clusters_) clusters_typed_ = true;
@@ -311,7 +319,10 @@ void NewProjectDialog::build() {
 void NewProjectDialog::restore_remembered() {
     const QSettings settings;
     const QString kind = settings.value(QLatin1String(kEncoderKey)).toString();
-    if (const int index = encoder_kind_->findData(kind); index >= 0) encoder_kind_->setCurrentIndex(index);
+    if (const int index = encoder_kind_->findData(kind); index >= 0) {
+        encoder_kind_->setCurrentIndex(index);
+        encoder_chosen_ = true;
+    }
     model_folder_->setText(settings.value(QLatin1String(kModelFolderKey)).toString());
     usual_clusters_ = std::clamp(settings.value(QLatin1String(kClustersKey), 10).toInt(), clusters_->minimum(),
                                  clusters_->maximum());
@@ -385,6 +396,7 @@ void NewProjectDialog::on_images_changed() {
         set_suggested_clusters(0, {});
     }
     keep_one_copy_->setEnabled(folder_choice_->isChecked() && parse_image_folder_spec(spec.toStdString()).has_value());
+    learning_->set_images(spec, image_limit_->value(), clusters_->value());
     validate();
 }
 
@@ -438,6 +450,9 @@ void NewProjectDialog::show_survey(const Expected<ImageFolderSurvey>& survey) {
         set_suggested_clusters(0, {});
         return;
     }
+    if (survey->image_files > kLearnFeaturesFrom && !encoder_chosen_) {
+        encoder_kind_->setCurrentIndex(encoder_kind_->findData(QStringLiteral("learn")));
+    }
     const QLocale locale;
     const auto files = locale.toString(static_cast<qlonglong>(survey->image_files));
     if (survey->duplicates.empty()) {
@@ -480,7 +495,13 @@ void NewProjectDialog::set_suggested_clusters(int clusters, const QString& why) 
 
 void NewProjectDialog::update_encoder_field() {
     model_folder_->setEnabled(kinds_with_model_folder().contains(encoder_kind_->currentData().toString()));
+    learning_->setEnabled(encoder_kind_->currentData().toString() == QStringLiteral("learn"));
     validate();
+}
+
+std::optional<FeatureLearningPlan> NewProjectDialog::feature_learning() const {
+    if (encoder_kind_->currentData().toString() != QStringLiteral("learn")) return std::nullopt;
+    return learning_->plan();
 }
 
 std::optional<qint64> NewProjectDialog::image_count() const {
@@ -574,9 +595,11 @@ SessionSettings NewProjectDialog::settings() const {
     SessionSettings settings;
     settings.dataset_spec = dataset_spec().toStdString();
     const QString kind = encoder_kind_->currentData().toString();
+    // Learning features starts the project on pixels; the learned features replace them when ready.
     settings.encoder_spec = kinds_with_model_folder().contains(kind)
                                 ? (kind + QLatin1Char(':') + expanded_path(model_folder_->text())).toStdString()
-                                : kind.toStdString();
+                            : kind == QStringLiteral("learn") ? std::string("pixels")
+                                                              : kind.toStdString();
     settings.limit = image_limit_->value();
     settings.clusters = clusters_->value();
     settings.round_size = round_size_->value();

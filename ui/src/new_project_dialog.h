@@ -12,6 +12,11 @@
 // shown as a hint and filled in unless the user typed one. The last folder, encoder and
 // cluster count are remembered (QSettings) for the next new project. After a build fails the
 // window reopens it with every value as it was and the error at the top.
+//
+// Without a CLIP model the features can be learned from the images themselves ("Learn
+// features from these images", the default for a folder of more than kLearnFeaturesFrom
+// images unless an encoder was chosen), with a schedule whose time on this computer is shown
+// before starting (FeatureLearningChoice).
 #include <QDialog>
 
 #include <memory>
@@ -60,6 +65,12 @@ public:
     // "clip"); a kind listed in kinds_with_model_folder() needs the Model folder field.
     QComboBox* encoder_choice() const { return encoder_kind_; }
     static QStringList kinds_with_model_folder();
+    // "Learn features from these images" (encoder kind "learn"): the plan to train with once the
+    // project is built (it starts on pixels), or nullopt for the other encoders.
+    std::optional<FeatureLearningPlan> feature_learning() const;
+    class FeatureLearningChoice* learning_choice() const { return learning_; }
+    // Folders of more images than this learn features by default (pixels are too weak for them).
+    static constexpr qint64 kLearnFeaturesFrom = 300;
 
     // For tests.
     QRadioButton* folder_choice() const { return folder_choice_; }
@@ -114,6 +125,8 @@ private:
     QSpinBox* image_limit_;
     QComboBox* encoder_kind_;
     QLineEdit* model_folder_;
+    class FeatureLearningChoice* learning_;
+    bool encoder_chosen_ = false;  // by the user (now or last time): no default replaces it
     QSpinBox* clusters_;
     QLabel* clusters_hint_;
     QSpinBox* round_size_;

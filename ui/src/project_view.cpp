@@ -17,6 +17,7 @@
 #include <functional>
 
 #include "cluster_browser.h"
+#include "feature_learning_bar.h"
 #include "image_viewer.h"
 #include "map_panel.h"
 #include "map_view.h"
@@ -125,9 +126,11 @@ ProjectView::ProjectView(SessionController* controller, std::shared_ptr<const Da
     selector_row->addSpacing(8);
     selector_row->addWidget(aspect_summary_, 1);
     training_summary_ = new TrainingSummaryBar(this);
+    feature_learning_ = new FeatureLearningBar(controller_, this);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(selector_row);
+    layout->addWidget(feature_learning_);
     layout->addWidget(training_summary_);
     layout->addWidget(tabs_);
     connect(controller_, &SessionController::training_adopted, this,

@@ -16,6 +16,7 @@ class QTableWidget;
 namespace corral::ui {
 
 class ClusterBrowser;
+class FeatureLearningBar;
 class MapPanel;
 class MetricsChart;
 class QueryView;
@@ -54,6 +55,7 @@ public:
     QPushButton* rename_clustering_button() const { return rename_clustering_; }
     QLabel* aspect_summary() const { return aspect_summary_; }
     TrainingSummaryBar* training_summary() const { return training_summary_; }
+    FeatureLearningBar* feature_learning_bar() const { return feature_learning_; }
     const Dataset& dataset() const { return *dataset_; }
 
 Q_SIGNALS:
@@ -74,6 +76,7 @@ private:
     QPushButton* rename_clustering_;
     QLabel* aspect_summary_;
     TrainingSummaryBar* training_summary_;
+    FeatureLearningBar* feature_learning_;
     QueryView* query_view_;
     QPushButton* start_round_;
     QPushButton* fine_tune_;

@@ -68,6 +68,15 @@ void SessionController::job_ended(JobKind kind, int id) {
     if (kind == JobKind::exclusive && id == active_job_) {
         active_job_ = 0;
         Q_EMIT busy_changed(false);
+        if (learned_waiting_ && session_) {
+            // Deferred to the next turn of the event loop: the job's own result is handled first.
+            QTimer::singleShot(0, this, [this, session = session_.get()] {
+                if (!learned_waiting_ || session != session_.get() || busy()) return;
+                auto learned = std::move(*learned_waiting_);
+                learned_waiting_.reset();
+                adopt_learned(learned);
+            });
+        }
     }
 }
 
@@ -117,8 +126,11 @@ void SessionController::open_with(const QString& title, const QString& folder,
             if (*id != opening_job_) return;  // superseded by a close
             opening_job_ = 0;
             job_ended(JobKind::exclusive, *id);
+            auto learning = std::move(learning_after_build_);
+            learning_after_build_.reset();
             if (result) {
                 adopt_session(std::move(*result), folder);
+                if (learning) start_feature_learning(*learning);
                 return;
             }
             dataset_.reset();
@@ -130,10 +142,12 @@ void SessionController::open_with(const QString& title, const QString& folder,
     Q_EMIT busy_changed(true);
 }
 
-void SessionController::create_project(const QString& folder, const SessionSettings& settings) {
+void SessionController::create_project(const QString& folder, const SessionSettings& settings,
+                                       std::optional<FeatureLearningPlan> learning) {
     if (refuse_while_busy(tr("create a project"))) return;
     close_project();
     folder_ = folder;
+    learning_after_build_ = std::move(learning);
     // Busy at once: the build starts once the previous project is let go.
     active_job_ = -1;
     when_released([this, folder, settings] {
@@ -195,6 +209,10 @@ void SessionController::close_project() {
         Q_EMIT busy_changed(false);
     }
     undo_stack_->clear();
+    // The training's job was cancelled above; its record stays "training", so reopening continues it.
+    learning_job_ = 0;
+    learned_waiting_.reset();
+    learning_after_build_.reset();
     closing_ = session_;
     session_.reset();
     dataset_.reset();
@@ -218,6 +236,91 @@ void SessionController::adopt_session(std::shared_ptr<InteractiveSession> sessio
                                   .arg(session_->dataset()->size())
                                   .arg(session_->clustering().cluster_count));
     }
+    const auto learning = session_->feature_learning();
+    // A training the window closed on goes on; one the user paused waits to be continued.
+    if (learning && learning->status == FeatureLearningStatus::training) run_feature_learning();
+    else Q_EMIT feature_learning_changed();
+}
+
+// --- learning features
+
+std::optional<FeatureLearningState> SessionController::feature_learning() const {
+    if (!session_) return std::nullopt;
+    return session_->feature_learning();
+}
+
+void SessionController::start_feature_learning(const FeatureLearningPlan& plan) {
+    if (!session_ || learning_features()) return;
+    if (auto begun = session_->begin_feature_learning(plan); !begun) {
+        return report(tr("Could not start learning features"), begun.error());
+    }
+    run_feature_learning();
+}
+
+void SessionController::continue_feature_learning() {
+    if (!session_ || learning_features()) return;
+    const auto learning = session_->feature_learning();
+    if (!learning || learning->status == FeatureLearningStatus::finished) return;
+    run_feature_learning();
+}
+
+void SessionController::pause_feature_learning() {
+    if (learning_job_ != 0) runner_->cancel(learning_job_);
+}
+
+void SessionController::discard_feature_learning() {
+    if (!session_ || learning_features()) return;
+    if (auto discarded = session_->discard_feature_learning(); !discarded) {
+        return report(tr("Could not discard the training"), discarded.error());
+    }
+    Q_EMIT status_message(tr("The unfinished training was discarded."));
+    Q_EMIT feature_learning_changed();
+}
+
+void SessionController::run_feature_learning() {
+    // A reader: the session's clustering stays usable (answers, moves, rounds) while it trains.
+    learning_job_ = run_job<LearnedFeatures>(
+        JobKind::reader, tr("Learning features from the images"),
+        [](std::shared_ptr<InteractiveSession> session, const JobContext& job) { return session->learn_features(job); },
+        [this](Expected<LearnedFeatures> learned) {
+            learning_job_ = 0;
+            if (!learned) {
+                if (auto stopped = session_->stop_feature_learning(learned.error()); !stopped) {
+                    report(tr("Could not record the training's state"), stopped.error());
+                }
+                if (learned.error().code == ErrorCode::cancelled) {
+                    Q_EMIT status_message(tr("Learning features paused; the finished epochs are kept. "
+                                             "Continue any time, also after reopening the project."));
+                } else {
+                    Q_EMIT error_occurred(tr("Learning features failed"), describe(learned.error()));
+                }
+                Q_EMIT feature_learning_changed();
+                return;
+            }
+            if (busy()) {
+                // An exclusive job reads the current clustering; the switch waits for it (job_ended).
+                learned_waiting_ = std::move(*learned);
+                Q_EMIT status_message(tr("Features learned: the new clusters follow when the running job ends."));
+                return;
+            }
+            adopt_learned(*learned);
+        });
+    Q_EMIT feature_learning_changed();
+}
+
+void SessionController::adopt_learned(const LearnedFeatures& learned) {
+    const QString previous_name = clustering_view_ ? clustering_view_->name : QString();
+    auto change = session_->adopt_learned_features(learned);
+    if (!change) {
+        report(tr("Could not switch to the learned features"), change.error());
+        Q_EMIT feature_learning_changed();
+        return;
+    }
+    undo_stack_->clear();  // the history named the clusters of the clustering left
+    Q_EMIT status_message(tr("Features learned in %1 epochs: the clusters now come from them.").arg(learned.epochs_completed));
+    refresh_views(true, true);
+    Q_EMIT feature_learning_changed();
+    Q_EMIT features_learned(*change, previous_name);
 }
 
 // --- view models

@@ -37,7 +37,10 @@ public:
     explicit SessionController(JobRunner* runner, QObject* parent = nullptr);
     ~SessionController() override;
 
-    void create_project(const QString& folder, const SessionSettings& settings);
+    // With `learning`, features are learned from the images once the project is built (the
+    // project starts on the settings' encoder, pixels for "Learn features from these images").
+    void create_project(const QString& folder, const SessionSettings& settings,
+                        std::optional<FeatureLearningPlan> learning = std::nullopt);
     void open_project(const QString& folder);
     // Cancels the project's jobs and closes it at once; the files are let go when the last job returns.
     void close_project();
@@ -94,6 +97,24 @@ public:
     // the request's name and makes it current (clustering_changed follows, or error_occurred).
     void create_aspect_clustering(const AspectClusteringRequest& request);
 
+    // --- learning features from the images (feature_learning.h): a job beside the others, so
+    // the current clustering stays usable while it runs. When it is done its clustering becomes
+    // current (once no exclusive job runs) and features_learned says what changed. A project
+    // reopened with a training that was running continues it; a paused one is offered.
+    // Starts a new training (replacing a paused, failed or finished one).
+    void start_feature_learning(const FeatureLearningPlan& plan);
+    // Continues the project's training from its checkpoint.
+    void continue_feature_learning();
+    // Stops the training; its checkpoint stays and continuing is offered.
+    void pause_feature_learning();
+    // Forgets a training that has not finished, and its checkpoint.
+    void discard_feature_learning();
+    // The project's training (nullopt without one, or without a session).
+    std::optional<FeatureLearningState> feature_learning() const;
+    bool learning_features() const { return learning_job_ != 0; }
+    // The running training's job id on the runner (0 when none runs).
+    int feature_learning_job() const { return learning_job_; }
+
     // --- readers: jobs on a snapshot of the session that run beside the exclusive ones (they
     // never wait for it and it never waits for them); cancelled when the project closes.
     // The map stored in the project, or nullopt.
@@ -144,6 +165,11 @@ Q_SIGNALS:
     void cluster_added(int cluster);
     // Whether exclusive work is running changed.
     void busy_changed(bool busy);
+    // The project's feature learning started, stopped (paused or failed), finished or was discarded.
+    void feature_learning_changed();
+    // Learned features became the current clustering: what changed, and the name of the
+    // clustering it replaced (one switch away).
+    void features_learned(const corral::ClusteringChange& change, const QString& previous_name);
 
 private:
     friend class SessionCommand;
@@ -170,6 +196,8 @@ private:
     // Rebuilds the view models; `clustering` also the clustering's, and emits the signals.
     void refresh_views(bool clustering, bool query);
     void report(const QString& title, const Error& error);
+    void run_feature_learning();
+    void adopt_learned(const LearnedFeatures& learned);
     void push(class SessionCommand* command);
 
     JobRunner* runner_;
@@ -185,6 +213,10 @@ private:
     int generation_ = 0;  // counts closes: an open waiting for the previous project checks it
     bool auto_fine_tune_ = true;
     qint64 query_shown_at_ms_ = 0;
+    std::optional<FeatureLearningPlan> learning_after_build_;
+    int learning_job_ = 0;
+    // Learned features waiting for the exclusive job that runs to end before they are adopted.
+    std::optional<LearnedFeatures> learned_waiting_;
 };
 
 }  // namespace corral::ui
