@@ -52,7 +52,7 @@ Status check_sample(const Dataset& sample, const JobContext& job) {
 struct SampleTimes {
     double encoding = 0.0;
     double clustering = 0.0;
-    int clustering_iterations = 0;  // over all restarts
+    std::int64_t feature_columns = 0;
     double preparing = 0.0;  // normalising, centres and exemplars
     double head_step = 0.0;  // seconds per step of the head's initial fit
 };
@@ -91,7 +91,7 @@ Expected<SampleTimes> time_sample(const Dataset& sample, const SessionSettings& 
         auto kmeans = run_kmeans(features, params, job.stage(0.5, 0.75));
         if (!kmeans) return kmeans.error();
         times.clustering = seconds_of(watch);
-        times.clustering_iterations = kmeans->total_iterations;
+        times.feature_columns = features.cols();
         assignment = std::move(kmeans->assignment);
         watch.restart();
         FloatMatrix centres;
@@ -112,6 +112,39 @@ Expected<SampleTimes> time_sample(const Dataset& sample, const SessionSettings& 
         times.head_step = seconds_of(watch) / static_cast<double>(initial_fit_steps(head_params, sample.size()));
     }
     return times;
+}
+
+// k-means on `points` points of `columns` columns, from one restart on stand-in points of the
+// same width: a sample converges in a few iterations and fits in the cache, so its timing says
+// little about the whole. Seeding and the time per iteration are timed on up to kKMeansRows
+// points (two runs of fixed iteration counts) and scaled to `points`; the iterations are the
+// typical count for that many points.
+constexpr std::int64_t kKMeansRows = 16384;
+
+Expected<double> kmeans_seconds(std::int64_t points, std::int64_t columns, const SessionSettings& settings,
+                                const JobContext& job) {
+    const std::int64_t rows = std::min(points, kKMeansRows);
+    std::vector<int> unused;
+    auto stand_in = random_features(rows, columns, unused, 1);
+    normalize_rows(stand_in);
+    KMeansParams params;
+    const int restarts = params.restarts;
+    const int iterations = expected_kmeans_iterations(points, params.max_iterations);
+    params.clusters = std::min<int>(settings.clusters, static_cast<int>(rows));
+    params.metric = DistanceMetric::cosine;
+    params.restarts = 1;
+    params.tolerance = 0.0;  // never converged: exactly max_iterations
+    double seconds[2] = {0.0, 0.0};
+    const int counts[2] = {2, 10};
+    for (int run = 0; run < 2; ++run) {
+        params.max_iterations = counts[run];
+        Stopwatch watch;
+        if (auto timed = run_kmeans(stand_in, params, JobContext(job.stop_token(), {})); !timed) return timed.error();
+        seconds[run] = seconds_of(watch);
+    }
+    const double per_iteration = std::max(0.0, (seconds[1] - seconds[0]) / (counts[1] - counts[0]));
+    const double seeding = std::max(0.0, seconds[0] - counts[0] * per_iteration);
+    return restarts * (seeding + per_iteration * iterations) * static_cast<double>(points) / static_cast<double>(rows);
 }
 
 }  // namespace
@@ -144,26 +177,26 @@ Expected<BuildStageSeconds> measure_build_stages(const Dataset& listed, const Se
         job.report(0.2, "timing the stages");
         if (stages.record) {
             watch.restart();
-            auto described = describe_images(small, job.stage(0.2, 0.3));
+            // Both samples: hashing a packed image takes microseconds, less than what a call costs.
+            auto described = describe_images(small, job.stage(0.2, 0.25));
             if (!described) return described.error();
-            seconds.recording = seconds_of(watch) * n / static_cast<double>(small_n);
+            const double small_seconds = seconds_of(watch);
+            watch.restart();
+            described = describe_images(large, job.stage(0.25, 0.3));
+            if (!described) return described.error();
+            seconds.recording = extrapolate(small_seconds, small_n, seconds_of(watch), large_n, images);
         }
         job.report(0.3, "timing the stages");
         auto first = time_sample(small, settings, stages, encoder, job.stage(0.3, 0.5));
         if (!first) return first.error();
-        auto second = time_sample(large, settings, stages, encoder, job.stage(0.5, 1.0));
+        auto second = time_sample(large, settings, stages, encoder, job.stage(0.5, 0.9));
         if (!second) return second.error();
         seconds.encoding = extrapolate(first->encoding, small_n, second->encoding, large_n, images);
-        // An iteration costs time in proportion to the points, but a sample converges in fewer
-        // iterations than the whole: the time per point and iteration is measured, the
-        // iterations are the typical count for the whole.
-        if (stages.cluster && first->clustering_iterations > 0 && second->clustering_iterations > 0) {
-            const KMeansParams defaults;
-            const double per_iteration =
-                extrapolate(first->clustering / first->clustering_iterations, small_n,
-                            second->clustering / second->clustering_iterations, large_n, images);
-            seconds.clustering =
-                per_iteration * defaults.restarts * expected_kmeans_iterations(images, defaults.max_iterations);
+        if (stages.cluster && second->feature_columns > 0) {
+            auto clustering = kmeans_seconds(images, second->feature_columns, settings, job);
+            job.report(0.95, "timing the stages");
+            if (!clustering) return clustering.error();
+            seconds.clustering = *clustering;
         }
         seconds.preparing = extrapolate(first->preparing, small_n, second->preparing, large_n, images);
         if (stages.fit_head) {

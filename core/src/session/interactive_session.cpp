@@ -14,9 +14,10 @@ namespace {
 using session_detail::kSettingsKey;
 
 // Of the progress of building or opening a project: listing the images, then timing the stages
-// on a sample. How long listing takes is only known once it is done; both are short.
-constexpr double kListingEnd = 0.02;
-constexpr double kTimingEnd = 0.04;
+// on a sample, at least. How long these take against the rest is only known once both are done
+// (the rest then starts where the time says).
+constexpr double kListingEnd = 0.01;
+constexpr double kTimingEnd = 0.02;
 
 const char* target_key(FineTuneTarget target) {
     switch (target) {
@@ -176,6 +177,7 @@ Expected<std::unique_ptr<InteractiveSession::State>> load_state(std::unique_ptr<
     state->miner.set_params(mining);
     // Listed first, then the stages that follow are timed on a sample of it, so that each one's
     // share of the progress is its share of the time; then the images are checked.
+    const Stopwatch clock;
     DatasetOptions options;
     options.limit = settings.limit;
     options.validate_images = false;
@@ -214,7 +216,11 @@ Expected<std::unique_ptr<InteractiveSession::State>> load_state(std::unique_ptr<
     auto seconds = session_detail::measure_build_stages(**listed, settings, stages, encoder.get(),
                                                         job.stage(kListingEnd, kTimingEnd));
     if (!seconds) return seconds.error();
-    const auto progress = session_detail::plan_build_progress(job, kTimingEnd, *seconds);
+    // Listing and timing are done: their share of the progress is now known, the time they took
+    // against the time the rest will take. The bar moves there at once.
+    const double spent = clock.elapsed_ms() / 1000.0;
+    const double begin = std::clamp(spent / std::max(1e-9, spent + seconds->total()), kTimingEnd, 0.5);
+    const auto progress = session_detail::plan_build_progress(job, begin, *seconds);
 
     auto dataset = check_images(std::move(*listed), progress.checking);
     if (!dataset) return dataset.error();

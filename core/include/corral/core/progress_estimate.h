@@ -1,11 +1,12 @@
 #pragma once
-// How long a job has left, from its progress reports alone. A job's fraction done is only as
-// even in time as its stage weights are true (see StagedProgress), and reports arrive unevenly
-// (per file, per chunk, per epoch), so the estimate is neither the naive elapsed * (1 - f) / f
-// (slow to notice a slower stage) nor the latest rate (jumpy): it projects the finish time from
-// the rate over the recent half of the run, and lets that projected finish time move only
-// gradually (the time constant grows with the run), so that after the first tenth of a job the
-// time left does not swing by more than a factor of two when the weights are roughly right.
+// How long a job has left, from its progress reports alone. A job's fraction done is as even
+// in time as its stage shares are true (building a project measures them, build_stages.h), and
+// reports arrive unevenly (per file, per chunk, per epoch). The estimate projects the finish
+// time from the rate over the run (the recent kRecentShare of it; the whole run: on a shared
+// machine whose speed changes from minute to minute, shorter windows swung more, measured on
+// real builds) and lets the projection follow with a lag that grows with the run but gives way
+// to a jump of the fraction, so that after the first tenth of a job the time left stays within
+// a factor of two when the stage shares are roughly right (tests/core/progress_estimate_test.cpp).
 #include <deque>
 #include <optional>
 #include <utility>
