@@ -134,6 +134,7 @@ std::vector<std::string> validate(const std::vector<fs::path>& files, const JobC
     std::atomic<std::size_t> next{0};
     std::atomic<std::size_t> done{0};
     std::mutex progress_mutex;
+    std::size_t reported = 0;  // under progress_mutex
     // About two hundred reports, however many files: a few hundred large ones take a while too.
     const std::size_t report_every = std::clamp<std::size_t>(files.size() / 200, 1, 256);
     auto worker = [&] {
@@ -148,8 +149,12 @@ std::vector<std::string> validate(const std::vector<fs::path>& files, const JobC
             }
             const std::size_t finished = ++done;
             if (finished % report_every == 0) {
+                // Another worker may have reported a later count since our increment.
                 std::lock_guard lock(progress_mutex);
-                job.report(static_cast<double>(finished) / files.size(), "checking images");
+                if (finished > reported) {
+                    reported = finished;
+                    job.report(static_cast<double>(finished) / files.size(), "checking images");
+                }
             }
         }
     };

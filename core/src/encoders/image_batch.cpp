@@ -46,6 +46,7 @@ Expected<torch::Tensor> load_image_batch(const Dataset& dataset, std::int64_t be
     std::atomic<std::int64_t> next{0};
     std::atomic<std::int64_t> done{0};
     std::mutex progress_mutex;
+    std::int64_t reported = 0;  // under progress_mutex
     // About a hundred reports per call, however many images: a chunk of large files takes a while.
     const std::int64_t report_every = std::max<std::int64_t>(1, count / 100);
     std::vector<Error> errors(static_cast<std::size_t>(count));
@@ -67,9 +68,13 @@ Expected<torch::Tensor> load_image_batch(const Dataset& dataset, std::int64_t be
                 failed[static_cast<std::size_t>(i)] = 1;
             }
             if (const auto finished = ++done; finished % report_every == 0) {
-                // Progress sinks need not be thread-safe.
+                // Progress sinks need not be thread-safe, and another worker may have reported a
+                // later count between our increment and the lock: progress never goes back.
                 std::lock_guard lock(progress_mutex);
-                job.report(static_cast<double>(finished) / static_cast<double>(count), "decoding images");
+                if (finished > reported) {
+                    reported = finished;
+                    job.report(static_cast<double>(finished) / static_cast<double>(count), "decoding images");
+                }
             }
         }
     };
