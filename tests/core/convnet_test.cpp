@@ -76,6 +76,7 @@ ConvnetTrainingParams tiny_params(const std::filesystem::path& folder) {
     params.images_per_epoch = 0;
     params.batch_size = 48;
     params.widths = {8, 16};
+    params.feature_dimension = 0;  // features are the last stage's 16 channels
     params.learning_rate = 3e-3;
     params.seed = 7;
     return params;
@@ -363,6 +364,49 @@ TEST_CASE("convnet training resumes where it stopped and cancels cleanly", "[mod
     const auto refused = train_convnet(dataset, other_shape);
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == ErrorCode::invalid_argument);
+}
+
+TEST_CASE("a training begun in another shape resumes in its own shape, not the defaults'", "[model][convnet]") {
+    const ShapesDataset dataset(24, 8, 5);
+    testing::TempDir folder;
+    auto begun = tiny_params(folder.path());
+    begun.epochs = 1;
+    begun.blocks_per_stage = 2;
+    begun.feature_dimension = 12;
+    REQUIRE(train_convnet(dataset, begun));
+
+    // Later defaults differ in every architectural field; the checkpoint's shape wins.
+    ConvnetTrainingParams later;
+    later.output_folder = folder.path();
+    later.clusters = begun.clusters;
+    later.batch_size = begun.batch_size;
+    later.images_per_epoch = 0;
+    later.epochs = 2;
+    REQUIRE(later.widths != begun.widths);
+    REQUIRE(adopt_checkpoint_architecture(later));
+    CHECK(later.widths == begun.widths);
+    CHECK(later.blocks_per_stage == 2);
+    CHECK(later.feature_dimension == 12);
+    const auto resumed = train_convnet(dataset, later);
+    REQUIRE(resumed);
+    CHECK(resumed->resumed_from_epoch == 1);
+    CHECK(resumed->epochs_completed == 2);
+
+    // No model: nothing changes. A damaged model: a clear error, params untouched.
+    testing::TempDir empty;
+    ConvnetTrainingParams fresh;
+    fresh.output_folder = empty.path();
+    REQUIRE(adopt_checkpoint_architecture(fresh));
+    CHECK(fresh.widths == ConvnetTrainingParams{}.widths);
+    CHECK(fresh.feature_dimension == ConvnetTrainingParams{}.feature_dimension);
+    {
+        std::ofstream damaged(empty / "model.safetensors", std::ios::binary);
+        damaged << "not a model";
+    }
+    const auto refused = adopt_checkpoint_architecture(fresh);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::corrupt_data);
+    CHECK(fresh.widths == ConvnetTrainingParams{}.widths);
 }
 
 TEST_CASE("the convnet encoder serves a trained model's features", "[model][convnet]") {

@@ -88,6 +88,20 @@ struct EpochLosses {
 
 }  // namespace
 
+Status adopt_checkpoint_architecture(ConvnetTrainingParams& params) {
+    std::error_code error;
+    const auto path = detail::convnet_model_file(params.output_folder);
+    if (!std::filesystem::exists(path, error)) return ok();
+    auto options = detail::guarded(path.string(), [&]() -> Expected<models::ConvnetOptions> {
+        return detail::read_convnet_checkpoint_info(models::read_checkpoint(path), path).options;
+    });
+    if (!options) return options.error();
+    params.widths.assign(options->widths.begin(), options->widths.end());
+    params.blocks_per_stage = static_cast<int>(options->blocks_per_stage);
+    params.feature_dimension = static_cast<int>(options->feature_dimension);
+    return ok();
+}
+
 Expected<ConvnetTrainingReport> train_convnet(const Dataset& dataset, const ConvnetTrainingParams& params,
                                               const JobContext& job) {
     if (auto valid = check_params(dataset, params); !valid) return valid.error();

@@ -231,6 +231,8 @@ Expected<LearnedFeatures> InteractiveSession::learn_features(const JobContext& j
         auto params = state.training_params();
         params.output_folder = project.folder() / state.model_folder;
         params.resume = true;
+        // A training paused by an earlier version continues in the shape it was begun in.
+        if (auto adopted = adopt_checkpoint_architecture(params); !adopted) return adopted.error();
 
         // The stages' shares of the progress are their expected times on this machine.
         double begin = 0.0;
