@@ -225,12 +225,18 @@ TEST_CASE("the window fits 1024 x 700 with a project open, on every tab", "[ui][
     auto* scroll = view->findChild<QScrollArea*>(QStringLiteral("query_scroll"));
     REQUIRE(scroll);
     CHECK(view->query_view()->compact());
+    // Thumbnails arrive from workers and the layout settles after them (slowly on a loaded machine).
+    const auto no_scroll_bars = [&] {
+        return !scroll->verticalScrollBar()->isVisible() && !scroll->horizontalScrollBar()->isVisible();
+    };
+    testing::wait_until(no_scroll_bars, 5000);
     CHECK_FALSE(scroll->verticalScrollBar()->isVisible());
     CHECK_FALSE(scroll->horizontalScrollBar()->isVisible());
     testing::save_screenshot(&window, QStringLiteral("window-1024x700"));
     window.resize(1280, 860);
     QCoreApplication::processEvents();
     CHECK_FALSE(view->query_view()->compact());
+    testing::wait_until(no_scroll_bars, 5000);
     CHECK_FALSE(scroll->verticalScrollBar()->isVisible());
     CHECK_FALSE(scroll->horizontalScrollBar()->isVisible());
 }
