@@ -9,6 +9,7 @@
 #include "job_runner.h"
 #include "job_status_widget.h"
 #include "session_controller.h"
+#include "training_summary_bar.h"
 
 namespace corral::ui {
 namespace {
@@ -20,13 +21,6 @@ QString schedule_text(LearningSchedule schedule) {
         case LearningSchedule::standard: break;
     }
     return FeatureLearningBar::tr("standard");
-}
-
-QString score_change(const char* name, double before, double after) {
-    const QString arrow = after > before + 0.0005   ? QStringLiteral("▲")
-                          : after < before - 0.0005 ? QStringLiteral("▼")
-                                                    : QStringLiteral("=");
-    return QStringLiteral("%1 %2 → %3 %4").arg(QLatin1String(name)).arg(before, 0, 'f', 3).arg(after, 0, 'f', 3).arg(arrow);
 }
 
 }  // namespace
@@ -152,12 +146,7 @@ void FeatureLearningBar::show_change(const ClusteringChange& change, const QStri
                  .arg(QString::fromStdString(change.clustering_name).toHtmlEscaped())
                  .arg(locale.toString(change.images_changed))
                  .arg(locale.toString(change.images));
-    if (change.before && change.after) {
-        lines << tr("Against the known labels: %1, %2, %3.")
-                     .arg(score_change("ACC", change.before->acc, change.after->acc))
-                     .arg(score_change("NMI", change.before->nmi, change.after->nmi))
-                     .arg(score_change("ARI", change.before->ari, change.after->ari));
-    }
+    if (const QString scores = known_label_scores_text(change); !scores.isEmpty()) lines << scores;
     if (change.got_worse) {
         lines << tr("<b>Warning:</b> the learned clusters match the known labels worse than “%1”.")
                      .arg(previous_name.toHtmlEscaped());

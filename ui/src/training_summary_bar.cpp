@@ -15,6 +15,14 @@ QString score_change(const char* name, double before, double after) {
 
 }  // namespace
 
+QString known_label_scores_text(const ClusteringChange& change) {
+    if (!change.before || !change.after) return {};
+    return TrainingSummaryBar::tr("Against the known labels: %1, %2, %3.")
+        .arg(score_change("ACC", change.before->acc, change.after->acc))
+        .arg(score_change("NMI", change.before->nmi, change.after->nmi))
+        .arg(score_change("ARI", change.before->ari, change.after->ari));
+}
+
 TrainingSummaryBar::TrainingSummaryBar(QWidget* parent) : QFrame(parent) {
     setObjectName(QStringLiteral("TrainingSummaryBar"));
     setFrameShape(QFrame::StyledPanel);
@@ -47,12 +55,7 @@ void TrainingSummaryBar::show_change(const ClusteringChange& change, const QStri
                  .arg(QString::fromStdString(change.clustering_name).toHtmlEscaped())
                  .arg(locale.toString(change.images_changed))
                  .arg(locale.toString(change.images));
-    if (change.before && change.after) {
-        lines << tr("Against the known labels: %1, %2, %3.")
-                     .arg(score_change("ACC", change.before->acc, change.after->acc))
-                     .arg(score_change("NMI", change.before->nmi, change.after->nmi))
-                     .arg(score_change("ARI", change.before->ari, change.after->ari));
-    }
+    if (const QString scores = known_label_scores_text(change); !scores.isEmpty()) lines << scores;
     if (change.got_worse) {
         lines << tr("<b>Warning:</b> the new clusters match the known labels worse than before. "
                     "Go back to “%1” unless you expected this.")

@@ -11,6 +11,10 @@ class QPushButton;
 
 namespace corral::ui {
 
+// "Against the known labels: ACC 0.546 → 0.611 ▲, …" for a change with ground-truth scores
+// before and after; empty otherwise. Shared by the summaries of every kind of learning.
+QString known_label_scores_text(const ClusteringChange& change);
+
 class TrainingSummaryBar : public QFrame {
     Q_OBJECT
 public:

@@ -156,18 +156,6 @@ std::int64_t images_changed(const std::vector<int>& before, const std::vector<in
     return changed;
 }
 
-Status record_learned_model(Project& project, const std::string& encoder_id, const std::string& folder) {
-    auto stored = project.setting(kTunedModelsSetting);
-    if (!stored) return stored.error();
-    nlohmann::json models = nlohmann::json::object();
-    if (*stored) {
-        auto parsed = nlohmann::json::parse(**stored, nullptr, false);
-        if (parsed.is_object()) models = std::move(parsed);
-    }
-    models[encoder_id] = folder;
-    return project.set_setting(kTunedModelsSetting, models.dump());
-}
-
 constexpr double kWorseMargin = 0.005;
 
 }  // namespace
@@ -310,7 +298,7 @@ Expected<ClusteringChange> InteractiveSession::adopt_learned_features(const Lear
         next->record.id = *id;
         // The tuned-model map outlives this record: the clustering keeps its model when a later
         // training replaces the record.
-        if (auto mapped = record_learned_model(project, learned.encoder_id, learned.model_folder); !mapped) {
+        if (auto mapped = session_detail::record_model_folder(project, learned.encoder_id, learned.model_folder); !mapped) {
             return mapped.error();
         }
         if (auto current = project.set_current_clustering(*id); !current) return current.error();

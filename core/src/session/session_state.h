@@ -121,6 +121,10 @@ FeedbackTrainerParams trainer_params(const SessionSettings& settings, int cluste
 // Network fine-tuning when the settings allow it and a trainable convnet made the features.
 FineTuneTarget resolve_target(const SessionSettings& settings, const ActiveClustering& active);
 
+// Records in the project that `encoder_id`'s features come from the convnet in `folder` (relative
+// to the project folder), so reopening finds the model (session_training.cpp).
+Status record_model_folder(Project& project, const std::string& encoder_id, const std::string& folder);
+
 // The project's feature-learning record (session_feature_learning.cpp).
 inline constexpr char kFeatureLearningKey[] = "session.feature_learning";
 // The model folder of the convnet that feature learning trained, when it made `encoder_id`.

@@ -225,17 +225,6 @@ std::string fresh_round_name(const Project& project) {
     return name;
 }
 
-Status record_tuned_model(Project& project, const TrainedModel& model) {
-    auto stored = project.setting(kTunedModelsSetting);
-    if (!stored) return stored.error();
-    nlohmann::json models = nlohmann::json::object();
-    if (*stored) {
-        auto parsed = nlohmann::json::parse(**stored, nullptr, false);
-        if (parsed.is_object()) models = std::move(parsed);
-    }
-    models[model.encoder_id] = model.model_folder_in_project;
-    return project.set_setting(kTunedModelsSetting, models.dump());
-}
 
 constexpr double kWorseMargin = 0.005;
 
@@ -263,7 +252,9 @@ Expected<ClusteringChange> InteractiveSession::adopt_training(const TrainingOutc
         auto run = state_->project->begin_run(outcome.from_clustering_id, parameters.dump());
         if (!run) return run.error();
         if (network) {
-            if (auto recorded = record_tuned_model(*state_->project, model); !recorded) return recorded.error();
+            auto recorded = session_detail::record_model_folder(*state_->project, model.encoder_id,
+                                                                model.model_folder_in_project);
+            if (!recorded) return recorded.error();
             model.adopted = true;
         } else {
             // The fine-tuned head goes with the run: a reopened project learns on from it, not from a refit.
@@ -333,3 +324,19 @@ Expected<ClusteringChange> InteractiveSession::adopt_training(const TrainingOutc
 }
 
 }  // namespace corral
+
+namespace corral::session_detail {
+
+Status record_model_folder(Project& project, const std::string& encoder_id, const std::string& folder) {
+    auto stored = project.setting(kTunedModelsSetting);
+    if (!stored) return stored.error();
+    nlohmann::json models = nlohmann::json::object();
+    if (*stored) {
+        auto parsed = nlohmann::json::parse(**stored, nullptr, false);
+        if (parsed.is_object()) models = std::move(parsed);
+    }
+    models[encoder_id] = folder;
+    return project.set_setting(kTunedModelsSetting, models.dump());
+}
+
+}  // namespace corral::session_detail
