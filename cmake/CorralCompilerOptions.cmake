@@ -16,7 +16,14 @@ target_compile_options(corral_warnings INTERFACE -Wall -Wextra -Wno-unused-param
 # Qt's `slots`/`signals` keywords clash with torch headers; Qt code uses Q_SLOTS/Q_SIGNALS.
 target_compile_definitions(corral_warnings INTERFACE QT_NO_KEYWORDS)
 
-if(CORRAL_SANITIZE)
+if(CORRAL_SANITIZE STREQUAL "thread")
+  # Every Corral target is instrumented; Qt, LibTorch, OpenBLAS and the system libraries are not
+  # (tests/tsan.supp names only their frames).
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(CORRAL_SANITIZE STREQUAL "address" OR CORRAL_SANITIZE STREQUAL "ON")
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
+elseif(CORRAL_SANITIZE AND NOT CORRAL_SANITIZE STREQUAL "OFF")
+  message(FATAL_ERROR "CORRAL_SANITIZE=${CORRAL_SANITIZE}: use OFF, address or thread")
 endif()

@@ -1,4 +1,5 @@
-// corral: the desktop application. Composition only: configure the engine, build the window.
+// corral: the desktop application. Composition only: configure the engine, make the services
+// (the job runner and the session controller, the one door into the session) and the window.
 //
 //   corral [PATH]    PATH: a project folder (NAME.corral) to open, or an image folder to start a
 //                    new project from (the .desktop file passes the folders a user opens with it)
@@ -12,7 +13,9 @@
 #include <cstring>
 
 #include "corral/core/runtime.h"
+#include "corral/ui/job_runner.h"
 #include "corral/ui/main_window.h"
+#include "corral/ui/session_controller.h"
 
 namespace {
 
@@ -76,7 +79,11 @@ int main(int argc, char* argv[]) {
         }
     }
     corral::configure_runtime();
-    corral::ui::MainWindow window;
+    // Declared in this order so that they go in the reverse one: the window, then the controller
+    // (which cancels its jobs and waits for them: shutdown is the one wait), then the runner.
+    corral::ui::JobRunner runner;
+    corral::ui::SessionController controller(&runner);
+    corral::ui::MainWindow window(&controller);
     window.show();
     // Once the event loop runs: the new-project dialog for an image folder is modal.
     if (!path.isEmpty()) QTimer::singleShot(0, &window, [&window, path] { window.open_path(path); });

@@ -19,6 +19,8 @@ int main(int argc, char* argv[]) {
     QTemporaryDir settings_folder;
     QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, settings_folder.path());
     QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, settings_folder.path());
-    corral::configure_runtime();
+    // CORRAL_TORCH_THREADS=N sets LibTorch's thread count (scripts/tsan.sh: 1, since the
+    // OpenMP pool's synchronisation is invisible to ThreadSanitizer); default: every core.
+    corral::configure_runtime({qEnvironmentVariableIntValue("CORRAL_TORCH_THREADS")});
     return Catch::Session().run(argc, argv);
 }

@@ -19,9 +19,9 @@
 
 #include "corral/core/interactive_session.h"
 #include "corral/ui/main_window.h"
-#include "job_runner.h"
+#include "corral/ui/job_runner.h"
 #include "project_view.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 #include "test_support.h"
 #include "ui_test_support.h"
 #include "welcome_view.h"

@@ -9,7 +9,7 @@
 
 #include "cluster_browser.h"
 #include "corral/core/dataset.h"
-#include "job_runner.h"
+#include "corral/ui/job_runner.h"
 #include "test_support.h"
 #include "thumbnail_cache.h"
 #include "ui_test_support.h"

@@ -13,8 +13,8 @@
 #include "corral/core/interactive_session.h"
 #include "corral/core/project.h"
 #include "corral/ui/main_window.h"
-#include "job_runner.h"
-#include "session_controller.h"
+#include "corral/ui/job_runner.h"
+#include "corral/ui/session_controller.h"
 #include "test_support.h"
 #include "ui_test_support.h"
 

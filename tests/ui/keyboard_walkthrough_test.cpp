@@ -26,7 +26,7 @@
 #include "new_project_dialog.h"
 #include "project_view.h"
 #include "query_view.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 #include "test_support.h"
 #include "ui_test_support.h"
 #include "welcome_view.h"

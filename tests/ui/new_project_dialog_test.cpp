@@ -20,7 +20,7 @@
 #include "corral/ui/main_window.h"
 #include "new_project_dialog.h"
 #include "project_locations.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 #include "welcome_view.h"
 #include "test_support.h"
 #include "ui_test_support.h"

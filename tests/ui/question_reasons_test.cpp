@@ -27,7 +27,7 @@
 #include "image_viewer.h"
 #include "project_view.h"
 #include "query_view.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 #include "test_support.h"
 #include "ui_test_support.h"
 

@@ -33,7 +33,7 @@
 #include "project_view.h"
 #include "query_view.h"
 #include "search_bar.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 #include "test_support.h"
 #include "tiny_clip_training.h"
 #include "ui_test_support.h"

@@ -18,7 +18,7 @@
 #include "corral/ui/main_window.h"
 #include "new_project_dialog.h"
 #include "project_view.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 #include "test_support.h"
 #include "ui_test_support.h"
 

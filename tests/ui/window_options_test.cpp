@@ -27,7 +27,7 @@
 #include "map_view.h"
 #include "project_view.h"
 #include "query_view.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 #include "test_support.h"
 #include "theme.h"
 #include "ui_test_support.h"

@@ -8,7 +8,7 @@
 
 #include <vector>
 
-#include "view_models.h"
+#include "corral/ui/view_models.h"
 
 class QMimeData;
 

@@ -6,9 +6,9 @@
 #include <QProgressBar>
 #include <QPushButton>
 
-#include "job_runner.h"
+#include "corral/ui/job_runner.h"
 #include "job_status_widget.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 #include "training_summary_bar.h"
 
 namespace corral::ui {

@@ -8,7 +8,7 @@
 #include <QString>
 
 #include "corral/core/dataset.h"
-#include "view_models.h"
+#include "corral/ui/view_models.h"
 
 class QLabel;
 class QPushButton;

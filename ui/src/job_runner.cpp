@@ -1,4 +1,4 @@
-#include "job_runner.h"
+#include "corral/ui/job_runner.h"
 
 #include <QMetaObject>
 #include <QRunnable>
@@ -34,8 +34,13 @@ int JobRunner::start(const QString& title, std::function<void(const JobContext&)
             Qt::QueuedConnection);
     };
     JobContext context(job->stop.get_token(), report);
-    pool_.start([self, id, context, target, work = std::move(work), done = std::move(done)] {
-        work(context);
+    pool_.start([self, id, context, target, work = std::move(work), done = std::move(done)]() mutable {
+        {
+            // Destroyed before the end is announced: what the work holds (a session, the
+            // project's lock) is let go by the time job_finished says the job is over.
+            auto run = std::move(work);
+            run(context);
+        }
         QMetaObject::invokeMethod(
             self.data(),
             [self, id, target, done] {

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "job_runner.h"
+#include "corral/ui/job_runner.h"
 
 namespace corral::ui {
 

@@ -23,14 +23,14 @@
 #include "aspect_clustering_dialog.h"
 #include "corral/core/project.h"
 #include "corral/core/project_export.h"
-#include "job_runner.h"
+#include "corral/ui/job_runner.h"
 #include "job_status_widget.h"
 #include "new_project_dialog.h"
 #include "project_locations.h"
 #include "project_view.h"
 #include "recent_projects.h"
 #include "resources.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 #include "shortcut_sheet.h"
 #include "theme.h"
 #include "user_guide_dialog.h"
@@ -46,14 +46,24 @@ bool stays_unopenable(ErrorCode code) {
 
 }  // namespace
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+MainWindow::MainWindow() : owned_runner_(std::make_unique<JobRunner>()) {
+    owned_controller_ = std::make_unique<SessionController>(owned_runner_.get());
+    controller_ = owned_controller_.get();
+    runner_ = controller_->runner();
+    build();
+}
+
+MainWindow::MainWindow(SessionController* controller, QWidget* parent)
+    : QMainWindow(parent), controller_(controller), runner_(controller->runner()) {
+    build();
+}
+
+void MainWindow::build() {
     initialize_resources();
     apply_theme(stored_theme());
     setWindowTitle(tr("Corral"));
     setWindowIcon(QIcon(QStringLiteral(":/corral/icons/corral.svg")));
     setAcceptDrops(true);
-    runner_ = new JobRunner(this);
-    controller_ = new SessionController(runner_, this);
     pages_ = new QStackedWidget(this);
     welcome_ = new WelcomeView(pages_);
     pages_->addWidget(welcome_);
@@ -95,10 +105,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
-    // The controller stops and waits for its jobs through the runner, so it must go first
-    // (QObject children are destroyed in creation order, which would delete the runner first).
-    delete controller_;
-    controller_ = nullptr;
+    // The pages (also a project view waiting for deleteLater) hold the controller: they go
+    // before an owned controller does, which is before the QWidget base deletes the children.
+    delete pages_;
+    project_view_ = nullptr;
 }
 
 void MainWindow::show_problem(const QString& title, const QString& message) {
@@ -335,7 +345,7 @@ void MainWindow::update_actions() {
 }
 
 void MainWindow::export_clustering(const QString& format) {
-    if (!controller_->session()) return;
+    if (!controller_->has_session()) return;
     // The file dialogs do not confirm replacing: export_clustering_to asks, and core refuses
     // what must never be replaced (the project itself, a folder that is not an earlier export).
     const QString output =
@@ -348,8 +358,7 @@ void MainWindow::export_clustering(const QString& format) {
 }
 
 void MainWindow::export_clustering_to(const QString& format, const QString& output) {
-    auto* session = controller_->session();
-    if (!session) return;
+    if (!controller_->has_session()) return;
     ExportOptions options;
     options.format = format == QStringLiteral("csv") ? ExportFormat::csv
                      : format == QStringLiteral("json") ? ExportFormat::json : ExportFormat::folder;
@@ -376,15 +385,13 @@ void MainWindow::export_clustering_to(const QString& format, const QString& outp
         options.overwrite = true;
     }
     options.output = output.toStdString();
-    options.clustering_name = session->clustering().name;
-    auto dataset = session->dataset();
-    Project* project = &session->project();
-    runner_->run<ExportReport>(
-        tr("Exporting"),
-        [project, options, dataset](const JobContext& job) { return corral::export_clustering(*project, options, dataset.get(), job); },
-        this, [this, output](Expected<ExportReport> report) {
+    controller_->export_clustering(options, this, [this, output](Expected<ExportReport> report) {
             if (!report) {
-                QMessageBox::warning(this, tr("Export failed"), QString::fromStdString(report.error().message));
+                if (report.error().code == ErrorCode::cancelled) {
+                    statusBar()->showMessage(tr("Export cancelled."), 8000);
+                    return;
+                }
+                show_problem(tr("Export failed"), QString::fromStdString(report.error().message));
                 return;
             }
             statusBar()->showMessage(tr("Exported %1 images to %2 (%3 skipped).")
@@ -442,13 +449,30 @@ void MainWindow::refresh_recent() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-    QSettings settings;
-    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
-    settings.setValue(QStringLiteral("window/state"), saveState());
-    // Answers are already committed; stopping the running job loses nothing.
+    if (!closing_) {
+        QSettings settings;
+        settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+        settings.setValue(QStringLiteral("window/state"), saveState());
+    }
+    if (!runner_->busy()) {
+        event->accept();
+        return;
+    }
+    // Answers are already committed; stopping the running jobs loses nothing. Closing the
+    // project first drops their results, as quitting did when it waited for them: a training
+    // stays "training" and continues when the project is next opened. The window stays
+    // (disabled) until the jobs have returned, so that the application quits with no job holding
+    // the project, and the UI thread never blocks on one.
+    event->ignore();
+    if (closing_) return;
+    closing_ = true;
+    controller_->close_project();
     runner_->cancel_all();
-    runner_->wait_for_all();
-    event->accept();
+    setEnabled(false);
+    statusBar()->showMessage(tr("Closing: stopping the running jobs…"));
+    connect(runner_, &JobRunner::job_finished, this, [this] {
+        if (!runner_->busy()) QTimer::singleShot(0, this, &QWidget::close);
+    });
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {

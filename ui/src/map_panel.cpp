@@ -1,6 +1,7 @@
 #include "map_panel.h"
 
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -14,10 +15,10 @@
 #include <map>
 #include <memory>
 
-#include "job_runner.h"
+#include "corral/ui/job_runner.h"
 #include "map_colourings.h"
 #include "map_view.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 
 namespace corral::ui {
 namespace {
@@ -223,9 +224,10 @@ void MapPanel::compute_map(std::optional<TsneParams> chosen) {
         if (last_post->isValid() && last_post->elapsed() < kStreamIntervalMs) return;
         last_post->start();
         auto positions = std::make_shared<const std::vector<QPointF>>(to_positions(layout));
-        if (!self) return;
+        // Posted to the application, not to the panel: the panel may be deleted on the UI thread
+        // at any moment, so it is looked up there, never dereferenced here.
         QMetaObject::invokeMethod(
-            self.data(),
+            QCoreApplication::instance(),
             [self, positions] {
                 if (!self || self->job_ == 0) return;
                 ++self->layouts_received_;

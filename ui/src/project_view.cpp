@@ -24,7 +24,7 @@
 #include "metrics_chart.h"
 #include "query_view.h"
 #include "search_bar.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 #include "thumbnail_cache.h"
 #include "training_summary_bar.h"
 

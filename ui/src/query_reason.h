@@ -19,7 +19,7 @@
 #include <cstdint>
 
 #include "corral/core/interactive_session.h"
-#include "view_models.h"
+#include "corral/ui/view_models.h"
 
 namespace corral::ui {
 

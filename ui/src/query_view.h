@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "corral/core/interactive_session.h"
-#include "view_models.h"
+#include "corral/ui/view_models.h"
 
 class QLabel;
 class QGridLayout;

@@ -12,7 +12,7 @@
 #include "aspect_clustering_dialog.h"
 #include "cluster_browser.h"
 #include "plural.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 
 namespace corral::ui {
 namespace {

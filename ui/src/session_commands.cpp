@@ -1,7 +1,7 @@
 #include "session_commands.h"
 
 #include "corral/core/interactive_session.h"
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 
 namespace corral::ui {
 

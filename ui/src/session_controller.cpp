@@ -1,13 +1,14 @@
-#include "session_controller.h"
+#include "corral/ui/session_controller.h"
 
 #include <QDateTime>
+#include <QPointer>
 #include <QTimer>
 #include <QUndoStack>
 
 #include <set>
 
 #include "corral/core/project.h"
-#include "job_runner.h"
+#include "corral/ui/job_runner.h"
 #include "plural.h"
 #include "session_commands.h"
 
@@ -48,13 +49,19 @@ int SessionController::run_job(JobKind kind, const QString& title,
                                std::function<void(Expected<T>)> done, QObject* receiver) {
     auto session = session_;
     auto id = std::make_shared<int>(0);
+    QPointer<QObject> alive(receiver);
+    // Only the work holds the session: a job of a closed project lets go of it (and of the
+    // project's lock) on its worker as soon as it returns.
+    std::weak_ptr<InteractiveSession> started_on = session;
     // Exclusive jobs report to the controller itself, so that busy() always ends.
     *id = runner_->run<T>(
         title, [session, work = std::move(work)](const JobContext& job) { return work(session, job); },
         kind == JobKind::exclusive || !receiver ? this : receiver,
-        [this, session, kind, id, done = std::move(done)](Expected<T> result) {
+        [this, started_on, kind, id, alive, has_receiver = receiver != nullptr, done = std::move(done)](Expected<T> result) {
             job_ended(kind, *id);
-            if (session != session_) return;  // the project was closed meanwhile
+            const auto session = started_on.lock();
+            if (!session || session != session_) return;  // the project was closed meanwhile
+            if (has_receiver && !alive) return;
             done(std::move(result));
         });
     if (kind == JobKind::exclusive) {
@@ -213,7 +220,9 @@ void SessionController::close_project() {
     learning_job_ = 0;
     learned_waiting_.reset();
     learning_after_build_.reset();
-    closing_ = session_;
+    // Kept across a second close (open_project closes first): a session still held by a
+    // cancelled job must be waited for by the next open, or its project is "open elsewhere".
+    if (session_) closing_ = session_;
     session_.reset();
     dataset_.reset();
     clustering_view_.reset();
@@ -666,6 +675,18 @@ int SessionController::search_images_by_text(const QString& text, const QString&
         [current, dataset, folder = clip_model_dir.toStdString(), prompt = text.toStdString(), count](
             std::shared_ptr<InteractiveSession> session, const JobContext& job) {
             return corral::search_images_by_text(session->project(), *dataset, current, folder, prompt, count, job);
+        },
+        std::move(done), receiver);
+}
+
+int SessionController::export_clustering(ExportOptions options, QObject* receiver,
+                                         std::function<void(Expected<ExportReport>)> done) {
+    if (!session_ || refuse_while_busy(tr("export"))) return 0;
+    options.clustering_name = session_->clustering().name;
+    return run_job<ExportReport>(
+        JobKind::exclusive, tr("Exporting"),
+        [options, dataset = dataset_](std::shared_ptr<InteractiveSession> session, const JobContext& job) {
+            return corral::export_clustering(session->project(), options, dataset.get(), job);
         },
         std::move(done), receiver);
 }

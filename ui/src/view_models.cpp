@@ -1,4 +1,4 @@
-#include "view_models.h"
+#include "corral/ui/view_models.h"
 
 namespace corral::ui {
 

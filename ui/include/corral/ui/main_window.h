@@ -1,7 +1,12 @@
 #pragma once
 // The application window. It assembles the welcome screen, the project view, menus and the
 // status bar, and keeps window state and recent projects in QSettings. Engine work goes
-// through the SessionController; the window owns no engine logic.
+// through the SessionController, which the application makes (app/gui/main.cpp) with its
+// JobRunner and passes in; the window owns no engine logic.
+//
+// Closing the window never waits on the UI thread: with jobs running it cancels them, ignores
+// the close, and closes once the last one has returned (answers and corrections are committed
+// as they are made, so nothing is lost; a training keeps its checkpoint).
 #include <QMainWindow>
 #include <QPointer>
 
@@ -31,7 +36,10 @@ class WelcomeView;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    explicit MainWindow(QWidget* parent = nullptr);
+    // `controller` (and its runner) outlive the window.
+    explicit MainWindow(SessionController* controller, QWidget* parent = nullptr);
+    // For tests: the window makes its own JobRunner and SessionController and owns them.
+    MainWindow();
     ~MainWindow() override;
 
     SessionController* controller() const { return controller_; }
@@ -63,6 +71,7 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
+    void build();
     void build_menus();
     void ask_new_project(const QString& dataset_spec);
     // Shows the dialog (modal) and builds the project it asks for; a build that fails reopens it.
@@ -80,8 +89,14 @@ private:
     void show_shortcuts();
     void refresh_recent();
 
-    JobRunner* runner_;
+    // Only with the tests' constructor; the controller is declared last so that it goes first
+    // (it cancels and waits for the runner's jobs).
+    std::unique_ptr<JobRunner> owned_runner_;
+    std::unique_ptr<SessionController> owned_controller_;
     SessionController* controller_;
+    JobRunner* runner_;
+    // A close waits (without blocking) for the cancelled jobs to return.
+    bool closing_ = false;
     QStackedWidget* pages_;
     WelcomeView* welcome_;
     ProjectView* project_view_ = nullptr;

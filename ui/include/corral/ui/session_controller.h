@@ -3,11 +3,20 @@
 // (view_models.h) that the controller makes on the UI thread after each change, and ask the
 // controller for every change; none of them holds the session.
 //
-// Jobs: every heavy step (open, encode, plan a round, fine-tune, switch, aspect clustering, text
-// search) is an exclusive job on the JobRunner: while one runs, steps that would change the
-// session are refused with a message instead of racing it. Jobs that only read a snapshot of the
-// session (the map, find-similar) run beside them. The UI thread never waits for a job: closing
-// a project cancels its jobs and lets go of the session, which the last job to finish releases.
+// Threading: the controller, the session's owner-thread methods and every view model live on
+// the UI thread. Jobs get the session through run_job only:
+// - exclusive jobs (open or build, plan a round, fine-tune, switch, aspect clustering, export)
+//   set busy(); while one runs, every step that would change the session (answers, undo, moves,
+//   renames, merges, rounds, switches, exports) is refused with a message instead of racing it;
+// - reader jobs (the map, find-similar, text search, feature learning) run beside them on what
+//   does not change under them: a snapshot of the current clustering's features
+//   (InteractiveSession::features), the dataset, or the project store, whose methods are
+//   thread-safe; their results are adopted on the UI thread, feature learning's once no
+//   exclusive job runs.
+// No other code starts a job on the session. The UI thread never waits for a job: closing a
+// project cancels its jobs and lets go of the session, which the last job to finish releases
+// (on its worker); only the destructor waits (shutdown), and the window closes only once the
+// jobs have returned (MainWindow::closeEvent), so it does not wait there either.
 //
 // Corrections (answers, moves, renames, merges, new clusters) are commands on one QUndoStack,
 // each undone as one step from any tab. Learning from the answers or switching clusterings
@@ -23,7 +32,8 @@
 #include "corral/core/dataset.h"
 #include "corral/core/image_search.h"
 #include "corral/core/interactive_session.h"
-#include "view_models.h"
+#include "corral/core/project_export.h"
+#include "corral/ui/view_models.h"
 
 class QUndoStack;
 
@@ -139,6 +149,13 @@ public:
     // encodes every image with CLIP once and keeps the features in the project).
     int search_images_by_text(const QString& text, const QString& clip_model_dir, int count, QObject* receiver,
                               std::function<void(Expected<std::vector<RankedImage>>)> done);
+    // --- export (an exclusive job: no correction changes the clustering while it is written)
+    // Writes the current clustering as `options` say (its name filled in; see
+    // corral::export_clustering). Returns the job's id, or 0 when refused (no session, or a job
+    // that changes the session runs: a status message says so). `done` runs only while
+    // `receiver` lives.
+    int export_clustering(ExportOptions options, QObject* receiver, std::function<void(Expected<ExportReport>)> done);
+
     // The active answers (oldest first) and the query rounds the user has seen (with an answer, or open).
     std::vector<AnswerRecord> answers() const;
     std::vector<QueryRound> rounds_seen() const;
@@ -176,8 +193,8 @@ private:
     enum class JobKind { exclusive, reader };
 
     // Runs `work` with the current session on the runner; `done` runs on the UI thread only if
-    // the session is still the current one (and a reader's `receiver` lives). Exclusive jobs set
-    // busy() while they run.
+    // the session is still the current one (and `receiver`, when given, lives). Exclusive jobs
+    // set busy() while they run.
     template <typename T>
     int run_job(JobKind kind, const QString& title,
                 std::function<Expected<T>(std::shared_ptr<InteractiveSession>, const JobContext&)> work,

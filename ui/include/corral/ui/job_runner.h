@@ -27,7 +27,8 @@ public:
     ~JobRunner() override;
 
     // Starts `work` on the pool and returns the job's id. `done` runs on the UI thread when the
-    // work has returned, unless `receiver` was destroyed meanwhile.
+    // work has returned (and been destroyed on the worker, with what it captured), unless
+    // `receiver` was destroyed meanwhile; job_finished follows it.
     int start(const QString& title, std::function<void(const JobContext&)> work, QObject* receiver,
               std::function<void()> done);
 
