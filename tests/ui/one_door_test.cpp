@@ -153,6 +153,7 @@ TEST_CASE("closing the window while a job runs does not block; it closes once th
     CHECK(window.isVisible());
     CHECK_FALSE(window.isEnabled());
     CHECK_FALSE(controller->has_session());
+    testing::save_screenshot(&window, QStringLiteral("window-closing-while-a-job-stops"));
     REQUIRE(testing::wait_until([&] { return !window.isVisible(); }, 30000));
     CHECK_FALSE(window.job_runner()->busy());
     CHECK(stored_answers(project) == 1);

@@ -1,8 +1,10 @@
 #include "thumbnail_cache.h"
 
+#include <QCoreApplication>
 #include <QMetaObject>
 #include <QPainter>
 #include <QPointer>
+#include <QThreadPool>
 
 #include <climits>
 
@@ -30,16 +32,28 @@ QImage over_checkerboard(const QImage& image, int cell_px) {
     return board;
 }
 
-ThumbnailCache::ThumbnailCache(std::shared_ptr<const Dataset> dataset, int side_px, QObject* parent)
-    : QObject(parent), dataset_(std::move(dataset)), side_px_(side_px) {
-    cache_.setMaxCost(64 * 1024 * 1024);  // bytes of thumbnails kept
-    pool_.setMaxThreadCount(2);
+namespace {
+
+// One pool for every cache (a project view makes the next cache before the last one goes), so
+// that a cache's end never has to wait for its decodes; its destructor joins them at exit.
+QThreadPool& decoding_pool() {
+    static QThreadPool pool;
+    static const bool sized = [] {
+        pool.setMaxThreadCount(2);
+        return true;
+    }();
+    (void)sized;
+    return pool;
 }
 
-ThumbnailCache::~ThumbnailCache() {
-    pool_.clear();
-    pool_.waitForDone();
+}  // namespace
+
+ThumbnailCache::ThumbnailCache(std::shared_ptr<const Dataset> dataset, int side_px, QObject* parent)
+    : QObject(parent), dataset_(std::move(dataset)), side_px_(side_px), wanted_(std::make_shared<std::atomic<bool>>(true)) {
+    cache_.setMaxCost(64 * 1024 * 1024);  // bytes of thumbnails kept
 }
+
+ThumbnailCache::~ThumbnailCache() { wanted_->store(false); }
 
 QImage ThumbnailCache::thumbnail(qint64 index) {
     if (const QImage* cached = cache_.object(index)) return *cached;
@@ -50,8 +64,9 @@ QImage ThumbnailCache::thumbnail(qint64 index) {
     const int side = side_px_;
     // Increasing priority: the most recently requested (visible) thumbnails are decoded first.
     const int priority = next_priority_ < INT_MAX ? ++next_priority_ : INT_MAX;
-    pool_.start(
-        [self, dataset, side, index] {
+    decoding_pool().start(
+        [self, dataset, side, index, wanted = wanted_] {
+            if (!wanted->load()) return;  // the cache went while this waited its turn
             QImage thumbnail;
             // Decoded no larger than the thumbnail needs; transparency on white, as encoders see it.
             if (auto image = dataset->load_image(index, ImageRequest{side, false})) {
@@ -59,8 +74,9 @@ QImage ThumbnailCache::thumbnail(qint64 index) {
                                                      image->width > side ? Qt::SmoothTransformation
                                                                          : Qt::FastTransformation);
             }
+            // To the application, not the cache: the cache may be deleted on the UI thread meanwhile.
             QMetaObject::invokeMethod(
-                self.data(), [self, index, thumbnail] { if (self) self->on_loaded(index, thumbnail); },
+                QCoreApplication::instance(), [self, index, thumbnail] { if (self) self->on_loaded(index, thumbnail); },
                 Qt::QueuedConnection);
         },
         priority);

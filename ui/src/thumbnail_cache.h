@@ -2,13 +2,15 @@
 // Thumbnails of dataset images, decoded on background threads and kept in a bounded cache.
 // thumbnail() never blocks: it returns a null image and schedules the load, then
 // thumbnail_ready(index) is emitted on the UI thread. The newest requests load first, so the
-// images on screen come in before ones scrolled past.
+// images on screen come in before ones scrolled past. Destroying a cache does not wait: the
+// decodes it asked for and that have not started are skipped, those running finish on their
+// own (two decoding threads shared by every cache, joined at exit).
 #include <QCache>
 #include <QImage>
 #include <QObject>
 #include <QSet>
-#include <QThreadPool>
 
+#include <atomic>
 #include <memory>
 
 #include "corral/core/dataset.h"
@@ -45,8 +47,9 @@ private:
     int side_px_;
     QCache<qint64, QImage> cache_;
     QSet<qint64> pending_;
-    QThreadPool pool_;
     int next_priority_ = 0;
+    // Cleared by the destructor, on the UI thread; a decode reads it before it starts.
+    std::shared_ptr<std::atomic<bool>> wanted_;
 };
 
 }  // namespace corral::ui
