@@ -2,16 +2,15 @@
 
 #include <QComboBox>
 #include <QEvent>
-#include <QFutureWatcher>
 #include <QLabel>
 #include <QLocale>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
 
 #include "corral/core/dataset.h"
+#include "worker_threads.h"
 
 namespace corral::ui {
 namespace {
@@ -116,34 +115,32 @@ void FeatureLearningChoice::measure() {
     auto stop = std::make_shared<std::stop_source>();
     stop_ = stop;
     const QString spec = spec_;
-    auto* watcher = new QFutureWatcher<Expected<Measurement>>(this);
-    connect(watcher, &QFutureWatcher<Expected<Measurement>>::finished, this, [this, watcher, stop, spec] {
-        watcher->deleteLater();
-        if (stop != stop_) return;  // an older measurement, of images since changed
-        stop_.reset();
-        const auto result = watcher->result();
-        if (result) {
-            images_ = result->images;
-            speed_ = result->speed;
-            measured_spec_ = spec;
-        } else {
-            problem_ = QString::fromStdString(result.error().message);
-        }
-        show_estimates();
-        Q_EMIT measured();
-    });
     const int clusters = clusters_;
-    watcher->setFuture(QtConcurrent::run([spec = spec.trimmed().toStdString(), clusters, token = stop->get_token()]()
-                                             -> Expected<Measurement> {
-        const JobContext job(token, {});
-        DatasetOptions options;
-        options.validate_images = false;  // listing only: the sample decodes what it uses
-        auto dataset = open_dataset(spec, options, job);
-        if (!dataset) return dataset.error();
-        auto speed = measure_convnet_speed(**dataset, schedule_params(LearningSchedule::standard, clusters), job);
-        if (!speed) return speed.error();
-        return Measurement{(*dataset)->size(), *speed};
-    }));
+    run_in_background(
+        this,
+        [spec = spec.trimmed().toStdString(), clusters, token = stop->get_token()]() -> Expected<Measurement> {
+            const JobContext job(token, {});
+            DatasetOptions options;
+            options.validate_images = false;  // listing only: the sample decodes what it uses
+            auto dataset = open_dataset(spec, options, job);
+            if (!dataset) return dataset.error();
+            auto speed = measure_convnet_speed(**dataset, schedule_params(LearningSchedule::standard, clusters), job);
+            if (!speed) return speed.error();
+            return Measurement{(*dataset)->size(), *speed};
+        },
+        [this, stop, spec](Expected<Measurement> result) {
+            if (stop != stop_) return;  // an older measurement, of images since changed
+            stop_.reset();
+            if (result) {
+                images_ = result->images;
+                speed_ = result->speed;
+                measured_spec_ = spec;
+            } else {
+                problem_ = QString::fromStdString(result.error().message);
+            }
+            show_estimates();
+            Q_EMIT measured();
+        });
     show_estimates();
 }
 

@@ -1,19 +1,16 @@
 #include "corral/ui/job_runner.h"
 
-#include <QMetaObject>
-#include <QRunnable>
+#include "worker_threads.h"
 
 namespace corral::ui {
 
-JobRunner::JobRunner(QObject* parent) : QObject(parent) {
-    // Two workers: one long job (encoding, training) and one short one (k-means, selection) can
-    // overlap; torch parallelises inside each.
-    pool_.setMaxThreadCount(2);
-}
+// Two workers: one long job (encoding, training) and one short one (k-means, selection) can
+// overlap; torch parallelises inside each.
+JobRunner::JobRunner(QObject* parent) : QObject(parent), pool_(std::make_unique<WorkerPool>(2)) {}
 
 JobRunner::~JobRunner() {
     cancel_all();
-    pool_.waitForDone();
+    pool_->wait_for_done();
 }
 
 int JobRunner::start(const QString& title, std::function<void(const JobContext&)> work, QObject* receiver,
@@ -26,28 +23,22 @@ int JobRunner::start(const QString& title, std::function<void(const JobContext&)
     QPointer<JobRunner> self(this);
     QPointer<QObject> target(receiver);
     auto report = [self, id](double fraction, std::string_view message) {
-        QMetaObject::invokeMethod(
-            self.data(),
-            [self, id, fraction, text = QString::fromUtf8(message.data(), static_cast<int>(message.size()))] {
-                if (self) self->on_progress(id, fraction, text);
-            },
-            Qt::QueuedConnection);
+        post_to_ui_thread([self, id, fraction, text = QString::fromUtf8(message.data(), static_cast<int>(message.size()))] {
+            if (self) self->on_progress(id, fraction, text);
+        });
     };
     JobContext context(job->stop.get_token(), report);
-    pool_.start([self, id, context, target, work = std::move(work), done = std::move(done)]() mutable {
+    pool_->start([self, id, context, target, work = std::move(work), done = std::move(done)]() mutable {
         {
             // Destroyed before the end is announced: what the work holds (a session, the
             // project's lock) is let go by the time job_finished says the job is over.
             auto run = std::move(work);
             run(context);
         }
-        QMetaObject::invokeMethod(
-            self.data(),
-            [self, id, target, done] {
-                if (target && done) done();
-                if (self) self->on_finished(id);
-            },
-            Qt::QueuedConnection);
+        post_to_ui_thread([self, id, target, done] {
+            if (target && done) done();
+            if (self) self->on_finished(id);
+        });
     });
     Q_EMIT job_started(id, title);
     return id;
@@ -78,6 +69,6 @@ void JobRunner::cancel_all() {
     for (auto& job : jobs_) job->stop.request_stop();
 }
 
-void JobRunner::wait_for_all() { pool_.waitForDone(); }
+void JobRunner::wait_for_all() { pool_->wait_for_done(); }
 
 }  // namespace corral::ui

@@ -1,7 +1,6 @@
 #include "map_panel.h"
 
 #include <QComboBox>
-#include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -19,6 +18,7 @@
 #include "map_colourings.h"
 #include "map_view.h"
 #include "corral/ui/session_controller.h"
+#include "worker_threads.h"
 
 namespace corral::ui {
 namespace {
@@ -224,16 +224,13 @@ void MapPanel::compute_map(std::optional<TsneParams> chosen) {
         if (last_post->isValid() && last_post->elapsed() < kStreamIntervalMs) return;
         last_post->start();
         auto positions = std::make_shared<const std::vector<QPointF>>(to_positions(layout));
-        // Posted to the application, not to the panel: the panel may be deleted on the UI thread
-        // at any moment, so it is looked up there, never dereferenced here.
-        QMetaObject::invokeMethod(
-            QCoreApplication::instance(),
-            [self, positions] {
-                if (!self || self->job_ == 0) return;
-                ++self->layouts_received_;
-                self->show_layout(*positions, true);
-            },
-            Qt::QueuedConnection);
+        // The panel may be deleted on the UI thread at any moment: it is looked up there, never
+        // dereferenced here.
+        post_to_ui_thread([self, positions] {
+            if (!self || self->job_ == 0) return;
+            ++self->layouts_received_;
+            self->show_layout(*positions, true);
+        });
     };
     compute_->setText(tr("Stop"));
     status_->setText(tr("Computing the map…"));

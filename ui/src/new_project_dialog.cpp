@@ -8,7 +8,6 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
-#include <QFutureWatcher>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -20,13 +19,13 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QTimer>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <functional>
 
 #include "feature_learning_choice.h"
 #include "plural.h"
 #include "project_locations.h"
+#include "worker_threads.h"
 
 namespace corral::ui {
 namespace {
@@ -423,13 +422,13 @@ void NewProjectDialog::survey_images() {
     images_summary_->setText(tr("Looking at the folder…"));
     auto stop = std::make_shared<std::stop_source>();
     survey_stop_ = stop;
-    auto* watcher = new QFutureWatcher<Expected<ImageFolderSurvey>>(this);
-    connect(watcher, &QFutureWatcher<Expected<ImageFolderSurvey>>::finished, this, [this, watcher, stop, path] {
-        watcher->deleteLater();
+    run_in_background(
+        this,
+        [folder = folder->folder, token = stop->get_token()] { return survey_image_folder(folder, JobContext(token, {})); },
+        [this, stop, path](Expected<ImageFolderSurvey> survey) {
         if (stop != survey_stop_) return;  // an older survey, for text since changed
         survey_stop_.reset();
         surveyed_folder_ = path;
-        const auto survey = watcher->result();
         survey_.reset();
         survey_error_.clear();
         if (survey) survey_ = *survey;
@@ -437,9 +436,6 @@ void NewProjectDialog::survey_images() {
         show_survey(survey);
         validate();
     });
-    watcher->setFuture(QtConcurrent::run([folder = folder->folder, token = stop->get_token()] {
-        return survey_image_folder(folder, JobContext(token, {}));
-    }));
     validate();
 }
 

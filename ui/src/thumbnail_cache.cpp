@@ -1,12 +1,11 @@
 #include "thumbnail_cache.h"
 
-#include <QCoreApplication>
-#include <QMetaObject>
 #include <QPainter>
 #include <QPointer>
-#include <QThreadPool>
 
 #include <climits>
+
+#include "worker_threads.h"
 
 namespace corral::ui {
 
@@ -36,13 +35,8 @@ namespace {
 
 // One pool for every cache (a project view makes the next cache before the last one goes), so
 // that a cache's end never has to wait for its decodes; its destructor joins them at exit.
-QThreadPool& decoding_pool() {
-    static QThreadPool pool;
-    static const bool sized = [] {
-        pool.setMaxThreadCount(2);
-        return true;
-    }();
-    (void)sized;
+WorkerPool& decoding_pool() {
+    static WorkerPool pool(2);
     return pool;
 }
 
@@ -74,10 +68,8 @@ QImage ThumbnailCache::thumbnail(qint64 index) {
                                                      image->width > side ? Qt::SmoothTransformation
                                                                          : Qt::FastTransformation);
             }
-            // To the application, not the cache: the cache may be deleted on the UI thread meanwhile.
-            QMetaObject::invokeMethod(
-                QCoreApplication::instance(), [self, index, thumbnail] { if (self) self->on_loaded(index, thumbnail); },
-                Qt::QueuedConnection);
+            // Looked up on the UI thread: the cache may be deleted there meanwhile.
+            post_to_ui_thread([self, index, thumbnail] { if (self) self->on_loaded(index, thumbnail); });
         },
         priority);
     return {};

@@ -1,13 +1,12 @@
 #pragma once
-// Runs core jobs on worker threads. Progress and completion are delivered on the UI thread;
-// a completion whose receiver has been destroyed is dropped. The UI thread never waits
-// (except wait_for_all at shutdown).
+// Runs core jobs on two worker threads. Progress and completion are delivered on the UI thread
+// (in the order they happened); a completion whose receiver has been destroyed is dropped. The
+// UI thread never waits (except wait_for_all at shutdown).
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
 #include <QPointer>
 #include <QString>
-#include <QThreadPool>
 
 #include <functional>
 #include <memory>
@@ -19,6 +18,8 @@
 #include "corral/core/progress_estimate.h"
 
 namespace corral::ui {
+
+class WorkerPool;
 
 class JobRunner : public QObject {
     Q_OBJECT
@@ -75,7 +76,7 @@ private:
     void on_progress(int id, double fraction, const QString& message);
     void on_finished(int id);
 
-    QThreadPool pool_;
+    std::unique_ptr<WorkerPool> pool_;
     QHash<int, std::shared_ptr<RunningJob>> jobs_;
     int next_id_ = 1;
 };
