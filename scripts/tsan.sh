@@ -26,6 +26,6 @@ export QT_QPA_PLATFORM=offscreen
 # (libgomp is not instrumented): one torch thread keeps its false reports out. Every thread of
 # our own (the job runner's workers, the thumbnail decoders, Qt's pools) still runs.
 export CORRAL_TORCH_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp second_deadlock_stack=1 history_size=4 ${TSAN_OPTIONS:-}"
+export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp second_deadlock_stack=1 history_size=4 die_after_fork=0 ${TSAN_OPTIONS:-}"
 if (($# == 0)); then set -- "[ui]~[slow]"; fi
 exec build-tsan/tests/corral_ui_tests "$@"

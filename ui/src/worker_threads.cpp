@@ -9,7 +9,16 @@
 
 namespace corral::ui {
 
+namespace {
+class UiThreadMailbox;
+UiThreadMailbox& ui_thread_mailbox();
+}  // namespace
+
 WorkerPool::WorkerPool(int threads) {
+    // The mailbox its tasks post to is made here, on the thread that makes the pool (the UI
+    // thread), before any task runs: made by a worker's first post, the UI thread would reach
+    // it through Qt's event queue only, which orders nothing that ThreadSanitizer sees.
+    ui_thread_mailbox();
     threads_.reserve(static_cast<std::size_t>(threads));
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
 }
@@ -61,30 +70,36 @@ namespace {
 class UiThreadMailbox : public QObject {
 public:
     UiThreadMailbox() {
-        // Made by the first post, which may come from a worker.
-        if (thread() != QCoreApplication::instance()->thread()) moveToThread(QCoreApplication::instance()->thread());
+        // Should a worker make it after all (a pool made off the UI thread), it still lives there.
+        auto* application = QCoreApplication::instance();
+        if (application && thread() != application->thread()) moveToThread(application->thread());
     }
 
     void post(std::function<void()> task) {
+        QEvent* drain = nullptr;
         {
+            // The event too is made under the mutex, which event() takes before reading it.
             const std::lock_guard lock(mutex_);
             tasks_.push_back(std::move(task));
+            drain = new QEvent(kDrainEvent);
         }
-        // The event carries nothing of ours: the task itself crosses under the mutex.
-        QCoreApplication::postEvent(this, new QEvent(kDrainEvent));
+        QCoreApplication::postEvent(this, drain);
     }
 
 protected:
     bool event(QEvent* event) override {
-        if (event->type() != kDrainEvent) return QObject::event(event);
         std::function<void()> task;
+        QEvent::Type type = QEvent::None;
         {
             const std::lock_guard lock(mutex_);
-            if (tasks_.empty()) return true;
-            task = std::move(tasks_.front());
-            tasks_.pop_front();
+            type = event->type();
+            if (type == kDrainEvent && !tasks_.empty()) {
+                task = std::move(tasks_.front());
+                tasks_.pop_front();
+            }
         }
-        task();
+        if (type != kDrainEvent) return QObject::event(event);
+        if (task) task();
         return true;
     }
 
@@ -93,6 +108,11 @@ private:
     std::mutex mutex_;
     std::deque<std::function<void()>> tasks_;
 };
+
+UiThreadMailbox& ui_thread_mailbox() {
+    static UiThreadMailbox mailbox;
+    return mailbox;
+}
 
 }  // namespace
 
@@ -103,8 +123,7 @@ WorkerPool& background_pool() {
 
 void post_to_ui_thread(std::function<void()> task) {
     if (!QCoreApplication::instance()) return;
-    static UiThreadMailbox mailbox;
-    mailbox.post(std::move(task));
+    ui_thread_mailbox().post(std::move(task));
 }
 
 }  // namespace corral::ui
