@@ -3,7 +3,7 @@
 # builds corral_ui_tests there and runs it offscreen with tests/tsan.supp. Not part of ctest or
 # .ci/run: the instrumented build takes long and the tests run several times slower.
 # Extra arguments go to the test binary (a test name or tags; default: every [ui] test that is
-# not [slow]). Exit status: the tests' (ThreadSanitizer makes it 66 when it reported a race).
+# not [slow], and the ui suite's [unit] tests). Exit status: the tests' (ThreadSanitizer makes it 66 when it reported a race).
 #
 #   scripts/tsan.sh                 # all fast ui tests
 #   scripts/tsan.sh "[corrections]" # some of them
@@ -27,5 +27,11 @@ export QT_QPA_PLATFORM=offscreen
 # our own (the job runner's workers, the thumbnail decoders, Qt's pools) still runs.
 export CORRAL_TORCH_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp second_deadlock_stack=1 history_size=4 die_after_fork=0 ${TSAN_OPTIONS:-}"
-if (($# == 0)); then set -- "[ui]~[slow]"; fi
-exec build-tsan/tests/corral_ui_tests "$@"
+if (($# > 0)); then exec build-tsan/tests/corral_ui_tests "$@"; fi
+# The tests that start the programs (command_line_test.cpp, QProcess) run in a process of their
+# own: after a fork in a threaded process ThreadSanitizer loses track of the parent's locks and
+# reports races on the hand-overs of later tests (the worker pool tests showed it).
+status=0
+build-tsan/tests/corral_ui_tests -# "[ui]~[slow]~[#command_line_test],[unit]~[slow]~[#command_line_test]" || status=$?
+build-tsan/tests/corral_ui_tests -# "[#command_line_test]~[slow]" || status=$?
+exit "$status"

@@ -273,12 +273,18 @@ TEST_CASE("a 100k-point map repaints in well under 100 ms", "[ui][map]") {
     measure_frame();
     WARN("100k points, 1200x800: slowest frame " << slowest_frame_cpu_ms << " ms CPU, " << slowest_frame_ms
                                                  << " ms wall (points layer " << slowest_render_ms << " ms wall)");
-    CHECK(slowest_frame_cpu_ms < 100.0);
     // Hover over 100k points answers from the grid at once.
     QElapsedTimer hover;
     hover.start();
     for (int i = 0; i < 1000; ++i) view.nearest_point(QPointF(300 + i % 600, 200 + i % 400), 8.0);
+#if defined(__SANITIZE_THREAD__)
+    // scripts/tsan.sh: the painting bands are checked for races there, not timed (some ten
+    // times slower under ThreadSanitizer).
+    WARN("ThreadSanitizer build: the frame and hover times are not checked");
+#else
+    CHECK(slowest_frame_cpu_ms < 100.0);
     CHECK(hover.elapsed() < 100);  // 1000 look-ups
+#endif
 }
 
 TEST_CASE("the map of a Fashion-MNIST project streams in, opens selections and survives a reopen", "[ui][slow][map]") {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -23,7 +24,8 @@ TEST_CASE("a worker pool runs the highest priority first, the oldest first among
     std::shared_future<void> released = release.get_future().share();
     std::atomic<bool> blocking{false};
     {
-        WorkerPool pool(1);
+        auto owned = std::make_unique<WorkerPool>(1);
+        WorkerPool& pool = *owned;
         pool.start([&] {
             blocking = true;
             released.wait();  // holds the one thread while the others queue up
@@ -56,7 +58,8 @@ TEST_CASE("a pool that goes drops the tasks that have not started and waits for 
     std::atomic<bool> blocking{false};
     std::thread releaser;
     {
-        WorkerPool pool(1);
+        auto owned = std::make_unique<WorkerPool>(1);
+        WorkerPool& pool = *owned;
         pool.start([&] {
             blocking = true;
             released.wait();
@@ -80,7 +83,8 @@ TEST_CASE("tasks posted from workers run on the UI thread, each worker's in its 
     int arrived = 0;
     QThread* ui_thread = QCoreApplication::instance()->thread();
     {
-        WorkerPool pool(kWorkers);
+        auto owned = std::make_unique<WorkerPool>(kWorkers);
+        WorkerPool& pool = *owned;
         for (int worker = 0; worker < kWorkers; ++worker) {
             pool.start([&, worker] {
                 for (int task = 0; task < kTasks; ++task) {
