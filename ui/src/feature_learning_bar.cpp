@@ -151,12 +151,7 @@ void FeatureLearningBar::show_change(const ClusteringChange& change, const QStri
         lines << tr("<b>Warning:</b> the learned clusters match the known labels worse than “%1”.")
                      .arg(previous_name.toHtmlEscaped());
     }
-    if (change.round_was_open && change.round_answered < change.round_questions) {
-        lines << tr("The open round closed after %1 of %2 questions (they named the old clusters); your answers are "
-                    "kept. Ask for a new round to go on.")
-                     .arg(change.round_answered)
-                     .arg(change.round_questions);
-    }
+    if (const QString round = open_round_text(change); !round.isEmpty()) lines << round;
     message_->setText(lines.join(QStringLiteral("<br>")));
     go_back_->setText(tr("Go back to “%1”").arg(previous_name));
     progress_->hide();

@@ -23,6 +23,14 @@ QString known_label_scores_text(const ClusteringChange& change) {
         .arg(score_change("ARI", change.before->ari, change.after->ari));
 }
 
+QString open_round_text(const ClusteringChange& change) {
+    if (!change.round_was_open || change.round_answered >= change.round_questions) return {};
+    return TrainingSummaryBar::tr("The open round closed after %1 of %2 questions (its questions named the old "
+                                  "clusters); your answers are kept. Ask for a new round to go on.")
+        .arg(change.round_answered)
+        .arg(change.round_questions);
+}
+
 TrainingSummaryBar::TrainingSummaryBar(QWidget* parent) : QFrame(parent) {
     setObjectName(QStringLiteral("TrainingSummaryBar"));
     setFrameShape(QFrame::StyledPanel);
@@ -65,12 +73,7 @@ void TrainingSummaryBar::show_change(const ClusteringChange& change, const QStri
         lines << tr("%n answer(s) given under another clustering had no clear counterpart here and were left out.",
                     nullptr, static_cast<int>(answers_left_out));
     }
-    if (change.round_was_open && change.round_answered < change.round_questions) {
-        lines << tr("The open round closed after %1 of %2 questions (its questions named the old clusters); "
-                    "your answers are kept. Ask for a new round to go on.")
-                     .arg(change.round_answered)
-                     .arg(change.round_questions);
-    }
+    if (const QString round = open_round_text(change); !round.isEmpty()) lines << round;
     message_->setText(lines.join(QStringLiteral("<br>")));
     go_back_->setText(tr("Go back to “%1”").arg(previous_name));
     setStyleSheet(change.got_worse ? QStringLiteral("#TrainingSummaryBar { background: #fff3cd; color: #5c4400; }")

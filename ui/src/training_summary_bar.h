@@ -14,6 +14,8 @@ namespace corral::ui {
 // "Against the known labels: ACC 0.546 → 0.611 ▲, …" for a change with ground-truth scores
 // before and after; empty otherwise. Shared by the summaries of every kind of learning.
 QString known_label_scores_text(const ClusteringChange& change);
+// What became of a round left unfinished by the change; empty when none was.
+QString open_round_text(const ClusteringChange& change);
 
 class TrainingSummaryBar : public QFrame {
     Q_OBJECT
