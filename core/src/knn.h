@@ -16,13 +16,12 @@ struct NeighborTable {
     torch::Tensor squared_distances;  // float32 [N, K], ascending, clamped at 0
 };
 
-// Rows x columns of one distance block. The defaults (2048 x 8192 floats = 64 MiB) give an
-// efficient GEMM and still sit beside the other jobs of a desktop; smaller blocks measured
-// slower on a CPU (OpenBLAS's and the scan's thread pools alternate more often). Tests use
-// small ones.
+// The side of one square distance tile. On a CPU only the tiles on and above the diagonal are
+// computed (the distances are symmetric: each off-diagonal tile feeds the heaps of its rows and
+// of its columns), so the GEMM does half of N^2 D. 4096^2 floats = 64 MiB: an efficient GEMM that
+// still sits beside a desktop's other jobs. Tests use small tiles.
 struct KnnBlocks {
-    std::int64_t queries = 2048;
-    std::int64_t references = 8192;
+    std::int64_t side = 4096;
 };
 
 // `points` is a float32 [N, D] tensor on any device; the result is on the CPU.

@@ -21,8 +21,10 @@ TEST_CASE("blocked kNN equals a float64 brute force across several blocks", "[un
     torch::manual_seed(3);
     const auto points = torch::randn({1500, 6});
     const int k = 7;
-    // Small blocks so that queries and references both span several blocks, uneven at the end.
-    const corral::detail::KnnBlocks blocks{256, 448};
+    // Small tiles so that the points span several, uneven at the end: 448 leaves a last tile
+    // of 156 (a column strip of 12), 37 makes 41 tiles of odd width.
+    const auto side = GENERATE(448, 37);
+    const corral::detail::KnnBlocks blocks{side};
     auto all = points.to(torch::kFloat64);
     auto brute = torch::cdist(all, all).pow(2);
     for (auto self : {corral::detail::SelfMatch::include, corral::detail::SelfMatch::exclude}) {
@@ -85,7 +87,7 @@ TEST_CASE("kNN distances stay exact far from the origin", "[unit][knn]") {
     torch::manual_seed(11);
     const auto points = (torch::randn({900, 50}) * 0.05 + 30.0).contiguous();
     const int k = 20;
-    auto found = corral::detail::exact_nearest_neighbors(points, k, corral::detail::SelfMatch::exclude, {}, {128, 320});
+    auto found = corral::detail::exact_nearest_neighbors(points, k, corral::detail::SelfMatch::exclude, {}, {320});
     REQUIRE(found);
     auto all = points.to(torch::kFloat64);
     auto brute = torch::cdist(all, all).pow(2);
