@@ -1,5 +1,8 @@
 #include "bench_support.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -25,7 +28,35 @@ std::string machine_summary() {
         if (key == "MemTotal:") { meminfo >> memory_kb; break; }
     }
     return std::to_string(std::thread::hardware_concurrency()) + " cores, " + cpu + ", " +
-           std::to_string(memory_kb / 1024 / 1024) + " GiB";
+           std::to_string(memory_kb / 1024 / 1024) + " GiB\n" + load_summary();
+}
+
+double load_average() {
+    double one_minute = -1.0;
+    std::ifstream loadavg("/proc/loadavg");
+    loadavg >> one_minute;
+    return one_minute;
+}
+
+std::string load_summary() {
+    const double load = load_average();
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    char line[200];
+    if (load > cores) {
+        std::snprintf(line, sizeof line,
+                      "WARNING: load average %.2f exceeds the %u cores: other work shares the machine, so the "
+                      "figures below are upper bounds (ratios to the same run's references still hold)",
+                      load, cores);
+    } else {
+        std::snprintf(line, sizeof line, "load average %.2f on %u cores (idle enough to measure)", load, cores);
+    }
+    return line;
+}
+
+double peak_resident_mib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
 std::string run_python(const std::string& script_path, const std::string& arguments) {

@@ -4,8 +4,15 @@
 
 namespace corral::bench {
 
-// "2 cores, Intel ..., 24 GiB" from /proc.
+// "2 cores, Intel ..., 24 GiB" from /proc, then load_summary()'s line.
 std::string machine_summary();
+// The 1-minute load average from /proc/loadavg (-1 when unreadable).
+double load_average();
+// One line: the load average, or a WARNING when it exceeds the core count (figures measured
+// then are upper bounds).
+std::string load_summary();
+// The process's peak resident memory so far, in MiB (getrusage).
+double peak_resident_mib();
 // Runs tests/oracles/SCRIPT (or tests/bench/SCRIPT) with Debian's python3; returns stdout,
 // or an empty string (and a note on stderr) when it fails.
 std::string run_python(const std::string& script_path, const std::string& arguments);
