@@ -1,10 +1,14 @@
 #include "corral/core/kmeans.h"
 
 #include <torch/torch.h>
+#include <ATen/Parallel.h>
+
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <random>
 
@@ -19,9 +23,89 @@ constexpr std::int64_t kRowBlock = 16384;  // bounds the rows x clusters distanc
 struct Assignment {
     torch::Tensor labels;     // int64 [N]
     torch::Tensor distances;  // float [N], squared distance to the assigned centre
+    torch::Tensor sums;       // float [K, D], the points of each cluster summed (CPU only, else undefined)
 };
 
+using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+constexpr std::int64_t kCpuChunk = 512;  // rows per single-threaded product: its distances stay in L2
+
+// Calls visit(first_row, squared) for consecutive chunks of rows [begin, end), `squared` the
+// rows x targets squared distances (clamped at 0), on the calling thread (callers spread the
+// ranges over the intra-op threads with at::parallel_for). On a CPU this replaces
+// torch::addmm: a skinny product (K of 10) hands every call to OpenBLAS's thread pool, and
+// alternating that pool with the OpenMP one left both spinning (measured: 208 ms per Lloyd
+// iteration on 70k x 128, two thirds of it in libgomp's spin-wait; with Eigen's single-threaded
+// product per chunk, 12 ms; OpenBLAS called per chunk measured no faster).
+template <typename Visit>
+void for_each_distance_chunk(const torch::Tensor& points, const torch::Tensor& point_norms, const torch::Tensor& targets,
+                             std::int64_t begin, std::int64_t end, Visit visit) {
+    const std::int64_t count = targets.size(0);
+    const std::int64_t dimensions = points.size(1);
+    const auto target_rows = (targets * -2.0f).contiguous();  // exact: a power of 2
+    const Eigen::Map<const RowMajorMatrix> target_matrix(target_rows.data_ptr<float>(), count, dimensions);
+    const auto target_norms = (targets * targets).sum(1).contiguous();
+    const Eigen::Map<const Eigen::RowVectorXf> target_norm_row(target_norms.data_ptr<float>(), count);
+    const float* norm_data = point_norms.data_ptr<float>();
+    const float* point_data = points.data_ptr<float>();
+    RowMajorMatrix squared(kCpuChunk, count);
+    for (std::int64_t first = begin; first < end; first += kCpuChunk) {
+        const std::int64_t rows = std::min(kCpuChunk, end - first);
+        const Eigen::Map<const RowMajorMatrix> chunk(point_data + first * dimensions, rows, dimensions);
+        squared.noalias() = chunk * target_matrix.transpose();
+        const Eigen::Map<const Eigen::VectorXf> chunk_norms(norm_data + first, rows);
+        squared.colwise() += chunk_norms;
+        squared.rowwise() += target_norm_row;
+        squared = squared.cwiseMax(0.0f);
+        visit(first, static_cast<const RowMajorMatrix&>(squared));
+    }
+}
+
+// N x targets squared distances (float32, clamped at 0).
+torch::Tensor squared_distances(const torch::Tensor& points, const torch::Tensor& point_norms, const torch::Tensor& targets) {
+    if (!points.is_cpu()) {
+        const auto target_norms = (targets * targets).sum(1);
+        return torch::addmm(point_norms.unsqueeze(1) + target_norms.unsqueeze(0), points, targets.t(), 1.0, -2.0).clamp_min_(0);
+    }
+    auto result = torch::empty({points.size(0), targets.size(0)}, points.options());
+    float* out = result.data_ptr<float>();
+    const std::int64_t count = targets.size(0);
+    at::parallel_for(0, points.size(0), kCpuChunk, [&](std::int64_t begin, std::int64_t end) {
+        for_each_distance_chunk(points, point_norms, targets, begin, end, [&](std::int64_t first, const RowMajorMatrix& squared) {
+            std::copy(squared.data(), squared.data() + squared.size(), out + first * count);
+        });
+    });
+    return result;
+}
+
 Assignment assign(const torch::Tensor& points, const torch::Tensor& point_norms, const torch::Tensor& centres) {
+    if (points.is_cpu()) {
+        const std::int64_t clusters = centres.size(0), dimensions = points.size(1);
+        auto labels = torch::empty({points.size(0)}, torch::kInt64);
+        auto distances = torch::empty({points.size(0)}, torch::kFloat32);
+        // The update's sums ride along with the assignment, one pass over the points per
+        // iteration (torch's index_add_ would read them again on one thread).
+        Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(clusters, dimensions);
+        std::mutex sums_mutex;
+        std::int64_t* label_data = labels.data_ptr<std::int64_t>();
+        float* distance_data = distances.data_ptr<float>();
+        const float* point_data = points.data_ptr<float>();
+        at::parallel_for(0, points.size(0), kCpuChunk, [&](std::int64_t begin, std::int64_t end) {
+            RowMajorMatrix local = RowMajorMatrix::Zero(clusters, dimensions);
+            for_each_distance_chunk(points, point_norms, centres, begin, end, [&](std::int64_t first, const RowMajorMatrix& squared) {
+                for (Eigen::Index r = 0; r < squared.rows(); ++r) {
+                    Eigen::Index nearest = 0;
+                    distance_data[first + r] = squared.row(r).minCoeff(&nearest);
+                    label_data[first + r] = nearest;
+                    local.row(nearest) += Eigen::Map<const Eigen::RowVectorXf>(point_data + (first + r) * dimensions, dimensions);
+                }
+            });
+            const std::lock_guard lock(sums_mutex);
+            sums += local.cast<double>();
+        });
+        RowMajorMatrix summed = sums.cast<float>();
+        auto sums_tensor = torch::from_blob(summed.data(), {clusters, dimensions}, torch::kFloat32).clone();
+        return {labels, distances, sums_tensor};
+    }
     const auto centre_norms = (centres * centres).sum(1);
     std::vector<torch::Tensor> labels, distances;
     for (std::int64_t begin = 0; begin < points.size(0); begin += kRowBlock) {
@@ -32,7 +116,7 @@ Assignment assign(const torch::Tensor& points, const torch::Tensor& point_norms,
         labels.push_back(index);
         distances.push_back(minimum);
     }
-    return {torch::cat(labels), torch::cat(distances)};
+    return {torch::cat(labels), torch::cat(distances), torch::Tensor()};
 }
 
 // Index drawn with probability proportional to weight.
@@ -64,9 +148,7 @@ torch::Tensor seed_centres(const torch::Tensor& points, const torch::Tensor& poi
         // All candidates in one GEMM: one pass over the points instead of one per candidate.
         auto candidate_index = torch::tensor(candidates, torch::TensorOptions().dtype(torch::kInt64).device(points.device()));
         auto candidate_points = points.index({candidate_index});
-        auto distances = torch::addmm(point_norms.unsqueeze(1) + point_norms.index({candidate_index}).unsqueeze(0), points,
-                                      candidate_points.t(), 1.0, -2.0)
-                             .clamp_min_(0);
+        auto distances = squared_distances(points, point_norms, candidate_points);
         auto merged = torch::minimum(closest.unsqueeze(1), distances);
         auto potentials = merged.to(torch::kFloat64).sum(0);
         const std::int64_t best = potentials.argmin().item<std::int64_t>();
@@ -81,7 +163,7 @@ torch::Tensor seed_centres(const torch::Tensor& points, const torch::Tensor& poi
 torch::Tensor update_centres(const torch::Tensor& points, const Assignment& assignment, const torch::Tensor& previous,
                              DistanceMetric metric) {
     const std::int64_t clusters = previous.size(0);
-    auto sums = torch::zeros_like(previous).index_add_(0, assignment.labels, points);
+    auto sums = assignment.sums.defined() ? assignment.sums : torch::zeros_like(previous).index_add_(0, assignment.labels, points);
     auto counts = torch::bincount(assignment.labels, {}, clusters).to(points.dtype());
     auto centres = sums / counts.clamp_min(1).unsqueeze(1);
     // An empty cluster takes the point farthest from its centre, as scikit-learn relocates them.
@@ -92,6 +174,25 @@ torch::Tensor update_centres(const torch::Tensor& points, const Assignment& assi
     }
     if (metric == DistanceMetric::cosine) centres = torch::nn::functional::normalize(centres, torch::nn::functional::NormalizeFuncOptions().dim(1));
     return centres;
+}
+
+}  // namespace
+
+namespace {
+
+// Sum over points of |x - c(x)|^2 in float64, block by block: a float64 copy of all points
+// (72 MB at 70k x 128, page-faulted anew each restart) cost more than an iteration.
+double summed_squared_differences(const torch::Tensor& points, const torch::Tensor& centres, const torch::Tensor& labels) {
+    double total = 0.0;
+    for (std::int64_t begin = 0; begin < points.size(0); begin += kRowBlock) {
+        const std::int64_t count = std::min(kRowBlock, points.size(0) - begin);
+        const auto block_labels = labels.narrow(0, begin, count);
+        total += (points.narrow(0, begin, count).to(torch::kFloat64) - centres.index({block_labels}).to(torch::kFloat64))
+                     .pow(2)
+                     .sum()
+                     .item<double>();
+    }
+    return total;
 }
 
 }  // namespace
@@ -152,8 +253,7 @@ Expected<KMeansResult> kmeans(const FloatMatrix& matrix, const KMeansParams& par
         const auto final_assignment = assign(points, point_norms, centres);
         // Summed in float64 from the differences, not from the expanded-norm distances, which
         // lose digits to cancellation.
-        const double inertia =
-            (points.to(torch::kFloat64) - centres.index({final_assignment.labels}).to(torch::kFloat64)).pow(2).sum().item<double>();
+        const double inertia = summed_squared_differences(points, centres, final_assignment.labels);
         if (inertia < best.inertia) {
             best.inertia = inertia;
             best.iterations = iteration;

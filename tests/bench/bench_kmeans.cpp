@@ -1,5 +1,7 @@
-// k-means on 70k x 512 (a planted Gaussian mixture), ours next to scikit-learn's KMeans on the
-// same data in the same run.
+// k-means on a planted Gaussian mixture, ours next to scikit-learn's KMeans (Lloyd, the same
+// restarts) on the same data in the same run: time, time per iteration, inertia, peak memory.
+// Usage: bench_kmeans [ROWS [DIMENSIONS [CLUSTERS [RESTARTS]]]]   (defaults 70000 512 10 3)
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -13,8 +15,9 @@
 int main(int argc, char* argv[]) {
     corral::configure_runtime();
     const std::int64_t rows = argc > 1 ? std::atoll(argv[1]) : 70000;
-    const std::int64_t cols = 512;
-    const int clusters = 10, restarts = 3;
+    const std::int64_t cols = argc > 2 ? std::atoll(argv[2]) : 512;
+    const int clusters = argc > 3 ? std::atoi(argv[3]) : 10;
+    const int restarts = argc > 4 ? std::atoi(argv[4]) : 3;
     std::mt19937 rng(1);
     std::normal_distribution<float> noise;
     corral::FloatMatrix centres(clusters, cols);
@@ -39,8 +42,9 @@ int main(int argc, char* argv[]) {
         std::fprintf(stderr, "%s\n", result.error().describe().c_str());
         return 1;
     }
-    std::printf("%-22s %8.2f s   inertia %.6g   (%d iterations in the best restart)\n", "corral run_kmeans", ours_s,
-                result->inertia, result->iterations);
+    std::printf("%-22s %8.2f s   inertia %.6g   (%d iterations in the best restart, %d in all: %.1f ms each; peak memory %.0f MiB)\n",
+                "corral run_kmeans", ours_s, result->inertia, result->iterations, result->total_iterations,
+                1000 * ours_s / std::max(1, result->total_iterations), corral::bench::peak_resident_mib());
 
     const std::string path = "/tmp/corral-bench-kmeans.f32";
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(points.data()),
@@ -49,11 +53,12 @@ int main(int argc, char* argv[]) {
     arguments << path << ' ' << rows << ' ' << cols << ' ' << clusters << ' ' << restarts;
     std::istringstream reference(corral::bench::run_python("tests/bench/kmeans_reference.py", arguments.str()));
     double sklearn_s = 0, sklearn_inertia = 0;
-    int sklearn_threads = 0;
-    if (reference >> sklearn_s >> sklearn_inertia >> sklearn_threads) {
-        std::printf("%-22s %8.2f s   inertia %.6g   (%d threads)\n", "sklearn KMeans", sklearn_s, sklearn_inertia,
-                    sklearn_threads);
-        std::printf("speed-up %.2fx, inertia ratio %.4f\n", sklearn_s / ours_s, result->inertia / sklearn_inertia);
+    int sklearn_threads = 0, sklearn_iterations = 0;
+    if (reference >> sklearn_s >> sklearn_inertia >> sklearn_threads >> sklearn_iterations) {
+        std::printf("%-22s %8.2f s   inertia %.6g   (%d threads, %d iterations in the best restart)\n", "sklearn KMeans",
+                    sklearn_s, sklearn_inertia, sklearn_threads, sklearn_iterations);
+        std::printf("sklearn / ours = %.2f, inertia ours / sklearn = %.5f\n", sklearn_s / ours_s,
+                    result->inertia / sklearn_inertia);
     }
     std::remove(path.c_str());
     return 0;
