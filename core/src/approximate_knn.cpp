@@ -132,7 +132,7 @@ std::vector<int> draw_layers(std::int64_t count, std::int64_t links, std::uint64
 
 // Runs body(first, last) over [begin, end) in chunks claimed in index order by `threads` threads,
 // while the calling thread reports progress (the share of items done, mapped onto [from, to])
-// every 100 ms and passes the job's stop request on; no chunk starts after it. Returns false
+// at the start and every 100 ms, and passes the job's stop request on; no chunk starts after it. Returns false
 // when the job was stopped. The first exception a body throws stops the others and is rethrown.
 template <typename Body>
 bool run_chunks(std::int64_t begin, std::int64_t end, std::int64_t chunk, int threads, const JobContext& job,
@@ -162,6 +162,7 @@ bool run_chunks(std::int64_t begin, std::int64_t end, std::int64_t chunk, int th
         --running;
         finished.notify_all();
     };
+    job.report(from, message);
     std::vector<std::thread> pool;
     try {
         for (int t = 0; t < threads; ++t) {
