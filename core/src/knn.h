@@ -43,8 +43,8 @@ Expected<NeighborTable> exact_nearest_neighbors(const torch::Tensor& points, std
 // length (isotropic clusters in 512 dimensions: a hard case, real embeddings have far fewer
 // effective dimensions), measured with Debian's python3-hnswlib, one thread: M = 24, ef_c = 100
 // reached recall@20 0.989 on 30k at ef = 128 and 0.956 on 100k at ef = 256, where M = 16,
-// ef_c = 200 (hnswlib's defaults) reached 0.979 and 0.936 and took longer to build. A larger
-// search list buys recall with search time, about linearly.
+// ef_c = 200 (hnswlib's defaults) reached 0.979 and 0.936 with a construction list twice as
+// long (docs/benchmarks.md). A larger search list buys recall with search time, about linearly.
 struct ApproximateKnnParams {
     std::int64_t links = 24;                    // M: links per point and layer (2M on the bottom layer)
     std::int64_t construction_candidates = 100;  // ef_construction: candidate list while inserting
