@@ -1,9 +1,9 @@
 #pragma once
 // Private to core: K nearest neighbours by squared Euclidean distance of every row among all
 // rows, for value mining's representativeness, t-SNE's graph and find_nearest_neighbors.
-//   exact:       computed block by block (a rows x columns GEMM block at a time) with a
-//                streaming top-K, so memory stays O(block^2 + N*K) and no N x N matrix is formed;
-//                O(N^2 D) time.
+//   exact:       computed tile by tile (a square GEMM tile at a time; on a CPU only the tiles on
+//                and above the diagonal) with a streaming top-K, so memory stays
+//                O(tile^2 + N*K) and no N x N matrix is formed; O(N^2 D) time.
 //   approximate: an HNSW graph (hnswlib), built by inserting every row and then searched once per
 //                row; about O(N log N) distance evaluations, memory a copy of the points plus
 //                about 2M links per point.

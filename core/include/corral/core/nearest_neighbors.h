@@ -1,10 +1,11 @@
 #pragma once
 // K nearest neighbours (squared Euclidean distance) of every row among all rows. Below
-// kApproximateKnnMinPoints rows they are exact: a blocked GEMM with a streaming top-K, O(N*K)
-// memory, never an N x N matrix. At or above it the exact pass costs O(N^2 D) (about 10^15
-// flops for 1M x 512), and they come from an approximate index (HNSW) instead, whose
-// neighbours are nearly all the exact ones (recall@20 in docs/benchmarks.md); the distances
-// reported are always the exact distances of the neighbours returned.
+// kApproximateKnnMinPoints rows they are exact: a tiled GEMM with a streaming top-K, O(N*K)
+// memory, never an N x N matrix. At or above it the exact pass costs O(N^2 D) (about 5 x 10^14
+// flops for 1M x 512, even computing each symmetric tile once), and they come from an
+// approximate index (HNSW) instead, whose neighbours are nearly all the exact ones (recall@20 in
+// docs/benchmarks.md); the distances reported are always the exact distances of the neighbours
+// returned.
 #include <cstdint>
 #include <string_view>
 #include <vector>
