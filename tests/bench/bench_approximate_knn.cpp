@@ -146,7 +146,7 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     const double our_recall = recall(approximate->indices, exact->indices, k);
-    std::printf("ours, exact (blocked GEMM + streaming top-K): %.1f s; peak RSS %.0f MiB\n", exact_s, peak_rss_mib());
+    std::printf("ours, exact (tiled GEMM + streaming top-K): %.1f s; peak RSS %.0f MiB\n", exact_s, peak_rss_mib());
     std::printf("recall@%d of ours, approximate, against exact: %.4f; exact / approximate time: %.2fx\n", k, our_recall,
                 exact_s / approximate_s);
     warn_if_loaded();
