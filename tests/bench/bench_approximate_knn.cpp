@@ -9,8 +9,6 @@
 // normalises them, so the kNN measured is representativeness's.
 // Usage: bench_approximate_knn [ROWS [DIMENSIONS [K [PICKS]]]]   (defaults 100000 512 20 500;
 //        PICKS = 0 skips the value-mining comparison)
-#include <sys/resource.h>
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -37,18 +35,10 @@ constexpr int kLinks = 24;
 constexpr int kConstructionCandidates = 100;
 int search_candidates(int k) { return std::max(2 * k, 256); }
 
-double peak_rss_mib() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return static_cast<double>(usage.ru_maxrss) / 1024.0;  // kilobytes on Linux
-}
-
+// Between stages: the warning line of bench::load_summary() when the load exceeds the cores.
 void warn_if_loaded() {
-    double load = 0.0;
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    if (getloadavg(&load, 1) == 1 && load > static_cast<double>(cores)) {
-        std::printf("WARNING: 1-minute load average %.1f exceeds the %u cores: the times below are not reliable\n", load,
-                    cores);
+    if (bench::load_average() > static_cast<double>(std::max(1u, std::thread::hardware_concurrency()))) {
+        std::printf("%s\n", bench::load_summary().c_str());
     }
 }
 
@@ -116,10 +106,9 @@ int main(int argc, char* argv[]) {
                 search_candidates(k), bench::machine_summary().c_str(), runtime_summary().c_str());
     std::printf("automatic switches to the approximate index from %lld rows (kApproximateKnnMinPoints)\n",
                 static_cast<long long>(kApproximateKnnMinPoints));
-    warn_if_loaded();
     auto data = bench::make_synthetic_features(rows, dimensions, 10);
     normalise_rows(data.points);
-    std::printf("peak RSS with the features: %.0f MiB\n", peak_rss_mib());
+    std::printf("peak RSS with the features: %.0f MiB\n", bench::peak_resident_mib());
 
     // Approximate first, so that the peak after it is the index's, not the exact pass's.
     double build_s = 0.0;
@@ -135,7 +124,7 @@ int main(int argc, char* argv[]) {
     }
     const double search_s = approximate_s - build_s;
     std::printf("ours, approximate (HNSW, %d threads): build %.1f s, search %.1f s, total %.1f s; peak RSS %.0f MiB\n",
-                threads, build_s, search_s, approximate_s, peak_rss_mib());
+                threads, build_s, search_s, approximate_s, bench::peak_resident_mib());
     warn_if_loaded();
 
     clock.restart();
@@ -146,7 +135,8 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     const double our_recall = recall(approximate->indices, exact->indices, k);
-    std::printf("ours, exact (tiled GEMM + streaming top-K): %.1f s; peak RSS %.0f MiB\n", exact_s, peak_rss_mib());
+    std::printf("ours, exact (tiled GEMM + streaming top-K): %.1f s; peak RSS %.0f MiB\n", exact_s,
+                bench::peak_resident_mib());
     std::printf("recall@%d of ours, approximate, against exact: %.4f; exact / approximate time: %.2fx\n", k, our_recall,
                 exact_s / approximate_s);
     warn_if_loaded();
