@@ -10,8 +10,10 @@ packages=(
   libopencv-dev libeigen3-dev catch2 libsqlite3-dev sqlite3 nlohmann-json3-dev
   zlib1g-dev ccache libicu-dev
   libgif-dev libwebp-dev libpng-dev libjpeg-dev
+  libhnswlib-dev
   dataset-fashion-mnist
   python3-sklearn python3-torch python3-numpy
+  python3-hnswlib python3-faiss
   xvfb xauth
 )
 

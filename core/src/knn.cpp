@@ -234,7 +234,7 @@ Expected<NeighborTable> exact_on_device(const torch::Tensor& points, const torch
         const auto query_norms = norms.narrow(0, query_begin, query_count).unsqueeze(1);
         table.squared_distances.narrow(0, query_begin, query_count).copy_((sorted + query_norms).clamp_min_(0.0f));
         table.indices.narrow(0, query_begin, query_count).copy_(best_indices.gather(1, order));
-        job.report(static_cast<double>(query_begin + query_count) / n, "nearest neighbours");
+        job.report(static_cast<double>(query_begin + query_count) / n, "exact nearest neighbours");
     }
     return table;
 }
@@ -273,7 +273,7 @@ Expected<NeighborTable> exact_on_cpu(const torch::Tensor& points, const torch::T
             if (column_tile != row_tile) {
                 scan_columns(tile, row_count, column_count, norm_data + row_begin, row_begin, column_begin, heaps);
             }
-            job.report(static_cast<double>(++done) / tile_pairs, "nearest neighbours");
+            job.report(static_cast<double>(++done) / tile_pairs, "exact nearest neighbours");
         }
     }
     finish_rows(points.data_ptr<float>(), points.size(1), n, neighbors, searched, self, heaps.indices,
@@ -309,6 +309,24 @@ Expected<NeighborTable> exact_nearest_neighbors(const torch::Tensor& input, std:
     } catch (const c10::Error& error) {
         return make_error(ErrorCode::internal, std::string("nearest neighbours: ") + error.what_without_backtrace());
     }
+}
+
+}  // namespace corral::detail
+
+namespace corral::detail {
+
+KnnMethod chosen_knn_method(std::int64_t points, const KnnOptions& options) {
+    if (options.method != KnnMethod::automatic) return options.method;
+    return points >= options.approximate_min_points ? KnnMethod::approximate : KnnMethod::exact;
+}
+
+Expected<NeighborTable> nearest_neighbors(const torch::Tensor& points, std::int64_t neighbors, SelfMatch self,
+                                          const JobContext& job, const KnnOptions& options) {
+    const std::int64_t rows = points.dim() > 0 ? points.size(0) : 0;
+    if (chosen_knn_method(rows, options) == KnnMethod::approximate) {
+        return approximate_nearest_neighbors(points, neighbors, self, job, options.approximate);
+    }
+    return exact_nearest_neighbors(points, neighbors, self, job, options.blocks);
 }
 
 }  // namespace corral::detail

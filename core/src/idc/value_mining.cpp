@@ -38,9 +38,11 @@ std::vector<double> compute_hardness(const torch::Tensor& points, const torch::T
     return to_doubles(margin.clamp_min(kHardnessFloor).log());
 }
 
-Expected<std::vector<double>> compute_representativeness(const torch::Tensor& points, int neighbors,
+Expected<std::vector<double>> compute_representativeness(const torch::Tensor& points, int neighbors, KnnMethod method,
                                                          const JobContext& job) {
-    auto table = detail::exact_nearest_neighbors(points, neighbors, detail::SelfMatch::include, job);
+    detail::KnnOptions options;
+    options.method = method;
+    auto table = detail::nearest_neighbors(points, neighbors, detail::SelfMatch::include, job, options);
     if (!table) return table.error();
     const auto sums = table->squared_distances.to(torch::kFloat64).sum(1);
     return to_doubles(-sums.clamp_min(kRepresentativenessFloor).log());
@@ -107,7 +109,9 @@ Expected<std::int64_t> count_neighbours_within(const FloatMatrix& features, std:
 ValueMiner::ValueMiner(ValueMinerParams params) : params_(params) {}
 
 void ValueMiner::set_params(const ValueMinerParams& params) {
-    if (params.neighbors != params_.neighbors) cached_representativeness_.clear();
+    if (params.neighbors != params_.neighbors || params.neighbor_method != params_.neighbor_method) {
+        cached_representativeness_.clear();
+    }
     params_ = params;
 }
 
@@ -149,7 +153,7 @@ Expected<Selection> ValueMiner::select(const FloatMatrix& features, const FloatM
         if (uses_representativeness) {
             const auto key = fingerprint(features);
             if (key != cached_fingerprint_ || cached_representativeness_.size() != static_cast<std::size_t>(n)) {
-                auto computed = compute_representativeness(points, neighbors, job.stage(0.0, 0.9));
+                auto computed = compute_representativeness(points, neighbors, params_.neighbor_method, job.stage(0.0, 0.9));
                 if (!computed) return computed.error();
                 cached_representativeness_ = std::move(*computed);
                 cached_fingerprint_ = key;

@@ -49,11 +49,14 @@ void calibrate_row(const float* squared_distances, int count, double target_entr
 
 }  // namespace
 
-Expected<NeighbourGraph> neighbour_graph(const torch::Tensor& points, int neighbours, const JobContext& job) {
+Expected<NeighbourGraph> neighbour_graph(const torch::Tensor& points, int neighbours, const JobContext& job,
+                                         KnnMethod method) {
     if (points.size(0) > std::numeric_limits<std::int32_t>::max()) {
         return make_error(ErrorCode::invalid_argument, "t-SNE: too many points for 32-bit neighbour indices");
     }
-    auto table = exact_nearest_neighbors(points, neighbours, SelfMatch::exclude, job);
+    KnnOptions options;
+    options.method = method;
+    auto table = nearest_neighbors(points, neighbours, SelfMatch::exclude, job, options);
     if (!table) return table.error();
     NeighbourGraph graph;
     graph.points = points.size(0);

@@ -9,6 +9,7 @@
 
 #include "corral/core/expected.h"
 #include "corral/core/job.h"
+#include "corral/core/nearest_neighbors.h"
 
 namespace corral::detail {
 
@@ -21,9 +22,11 @@ struct NeighbourGraph {
     std::vector<float> squared_distances;  // summed from the coordinate differences
 };
 
-// The exact kNN graph (core's blocked-GEMM kNN, knn.h) of float32 [N, D] points, N > neighbours,
-// by squared Euclidean distance. Fails with invalid_argument or cancelled.
-Expected<NeighbourGraph> neighbour_graph(const torch::Tensor& points, int neighbours, const JobContext& job);
+// The kNN graph of float32 [N, D] points, N > neighbours, by squared Euclidean distance: exact
+// (core's blocked-GEMM kNN) or from the approximate index, as `method` chooses (knn.h). Fails
+// with invalid_argument or cancelled.
+Expected<NeighbourGraph> neighbour_graph(const torch::Tensor& points, int neighbours, const JobContext& job,
+                                         KnnMethod method = KnnMethod::automatic);
 
 // Compressed sparse rows; columns ascending within a row; values sum to 1 over the matrix.
 struct SparseAffinities {

@@ -160,7 +160,7 @@ Expected<TsneResult> run_tsne_unchecked(const FloatMatrix& points, const TsnePar
     stage.restart();
     const int wanted = params.neighbours > 0 ? params.neighbours : static_cast<int>(std::lround(3.0 * params.perplexity));
     result.neighbours = static_cast<int>(std::min<std::int64_t>(std::max(wanted, 1), n - 1));
-    auto graph = detail::neighbour_graph(data, result.neighbours, job.stage(0.0, 0.15));
+    auto graph = detail::neighbour_graph(data, result.neighbours, job.stage(0.0, 0.15), params.neighbour_method);
     if (!graph) return graph.error();
     data = torch::Tensor();
     result.timings.neighbours_ms = stage.elapsed_ms();

@@ -1,8 +1,11 @@
 #pragma once
-// t-SNE maps by FFT-accelerated interpolation (FIt-SNE, Linderman et al. 2019): PCA, exact kNN
-// with perplexity calibration, early exaggeration, then gradient descent with momentum and gains.
+// t-SNE maps by FFT-accelerated interpolation (FIt-SNE, Linderman et al. 2019): PCA, kNN (exact,
+// or approximate for large N: nearest_neighbors.h) with perplexity calibration, early
+// exaggeration, then gradient descent with momentum and gains.
 // Input: one row per point (any number of columns, finite values). Output: an N x 2 layout.
-// The same input, parameters, seed and thread count give the same layout, bit for bit.
+// The same input, parameters, seed and thread count give the same layout, bit for bit, with
+// exact neighbours; the approximate index built on several threads may differ between runs in
+// a few neighbours, and so the layout.
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -10,6 +13,7 @@
 #include "corral/core/expected.h"
 #include "corral/core/job.h"
 #include "corral/core/matrix.h"
+#include "corral/core/nearest_neighbors.h"
 
 namespace corral {
 
@@ -21,6 +25,7 @@ enum class TsneInitialization {
 struct TsneParams {
     double perplexity = 30.0;
     int neighbours = 0;  // 0 = 3 x perplexity (capped at N - 1)
+    KnnMethod neighbour_method = KnnMethod::automatic;  // automatic: approximate from kApproximateKnnMinPoints
     double early_exaggeration = 12.0;
     int exaggeration_iterations = 250;
     int iterations = 750;        // in total, the exaggeration iterations included

@@ -14,6 +14,7 @@
 #include "corral/core/expected.h"
 #include "corral/core/job.h"
 #include "corral/core/matrix.h"
+#include "corral/core/nearest_neighbors.h"
 
 namespace corral {
 
@@ -40,6 +41,9 @@ struct ValueWeights {
 struct ValueMinerParams {
     ValueWeights weights;
     int neighbors = 20;  // K of representativeness
+    // How its neighbours are found: exact below kApproximateKnnMinPoints samples (DESIGN §4),
+    // from the approximate index at or above (docs/architecture.md, "Nearest neighbours").
+    KnnMethod neighbor_method = KnnMethod::automatic;
     SelectionStrategy strategy = SelectionStrategy::hard_representative_diverse;
     GreedyMethod greedy = GreedyMethod::lazy;
     std::uint64_t seed = 0;  // for SelectionStrategy::random
@@ -91,7 +95,8 @@ public:
                                std::span<const std::int64_t> diversity_seeds = {}, const JobContext& job = {});
 
     const ValueMinerParams& params() const { return params_; }
-    // New weights, strategy or greedy method; the kept representativeness stays valid unless K changes.
+    // New weights, strategy or greedy method; the kept representativeness stays valid unless K
+    // or the neighbour method changes.
     void set_params(const ValueMinerParams& params);
 
 private:
