@@ -79,7 +79,12 @@ bool MoveCommand::apply() {
     const std::vector<std::int64_t> items(items_.begin(), items_.end());
     auto moved = merge_from_ >= 0 ? session().merge_clusters(merge_from_, cluster_) : session().move_images_together(items, cluster_);
     if (!moved || moved->empty()) {
-        if (new_cluster_) session().remove_last_cluster();  // nothing went into it: leave no empty cluster behind
+        // Nothing went into it: leave no empty cluster behind, and say so if that fails too.
+        if (new_cluster_) {
+            if (auto removed = session().remove_last_cluster(); !removed) {
+                report(QObject::tr("Could not remove the empty new cluster"), removed.error());
+            }
+        }
         if (!moved) {
             return report(merge_from_ >= 0 ? QObject::tr("Could not merge the clusters") : QObject::tr("Could not move the images"),
                           moved.error());
