@@ -51,13 +51,7 @@ TEST_CASE("the export dialog confirms replacing, offers links or copies, and rep
     testing::TempDir scratch;
     QSettings().clear();
     const fs::path images = scratch / "images";
-    for (int i = 0; i < 12; ++i) {
-        const fs::path file = images / (i % 2 ? "dark" : "light") / ("i" + std::to_string(i) + ".png");
-        fs::create_directories(file.parent_path());
-        QImage image(8, 8, QImage::Format_RGB888);
-        image.fill(QColor(i % 2 ? 20 + i : 220 - i, 100, 50));
-        REQUIRE(image.save(QString::fromStdString(file.string())));
-    }
+    testing::write_two_shade_folder(images, 12);
     MainWindow window;
     SessionSettings settings;
     settings.dataset_spec = "folder:" + images.string();

@@ -28,13 +28,7 @@ namespace fs = std::filesystem;
 // runs until it is cancelled.
 fs::path answered_project(testing::TempDir& scratch, MainWindow& window) {
     const fs::path images = scratch / "images";
-    for (int i = 0; i < 12; ++i) {
-        const fs::path file = images / (i % 2 ? "dark" : "light") / ("i" + std::to_string(i) + ".png");
-        fs::create_directories(file.parent_path());
-        QImage image(8, 8, QImage::Format_RGB888);
-        image.fill(QColor(i % 2 ? 20 + i : 220 - i, 100, 50));
-        REQUIRE(image.save(QString::fromStdString(file.string())));
-    }
+    testing::write_two_shade_folder(images, 12);
     SessionSettings settings;
     settings.dataset_spec = "folder:" + images.string();
     settings.clusters = 2;

@@ -1,11 +1,15 @@
 #pragma once
-// Helpers for the Qt tests: waiting on the event loop with a deadline, and saving screenshots.
+// Helpers for the Qt tests: waiting on the event loop with a deadline, a small image folder, and
+// saving screenshots.
 #include <QCoreApplication>
 #include <QDir>
+#include <QColor>
 #include <QElapsedTimer>
+#include <QImage>
 #include <QTest>
 #include <QWidget>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -39,6 +43,18 @@ inline bool show_active(QWidget* widget) {
     widget->show();
     widget->activateWindow();
     return QTest::qWaitForWindowActive(widget, 5000);
+}
+
+// `count` 8x8 PNGs in two category folders, dark/ (odd i) and light/ (even i), each a slightly
+// different shade, so that a 2-cluster project of them has an obvious answer.
+inline void write_two_shade_folder(const std::filesystem::path& folder, int count) {
+    for (int i = 0; i < count; ++i) {
+        const auto file = folder / (i % 2 ? "dark" : "light") / ("i" + std::to_string(i) + ".png");
+        std::filesystem::create_directories(file.parent_path());
+        QImage image(8, 8, QImage::Format_RGB888);
+        image.fill(QColor(i % 2 ? 20 + i : 220 - i, 100, 50));
+        REQUIRE(image.save(QString::fromStdString(file.string())));
+    }
 }
 
 // Saves a screenshot of `widget` as DIR/NAME.png, DIR being $CORRAL_SCREENSHOT_DIR or the build's
