@@ -3,16 +3,14 @@
 #include <torch/torch.h>
 #include <ATen/Parallel.h>
 
-#include <Eigen/Core>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <numeric>
 #include <random>
 
 #include "guard.h"
+#include "squared_distance_kernel.h"
 #include "tensor_bridge.h"
 
 namespace corral {
@@ -26,86 +24,94 @@ struct Assignment {
     torch::Tensor sums;       // float [K, D], the points of each cluster summed (CPU only, else undefined)
 };
 
-using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-constexpr std::int64_t kCpuChunk = 512;  // rows per single-threaded product: its distances stay in L2
+constexpr std::int64_t kCpuChunk = 512;  // rows per single-threaded pass: its distances stay in L2
 
-// Calls visit(first_row, squared) for consecutive chunks of rows [begin, end), `squared` the
-// rows x targets squared distances (clamped at 0), on the calling thread (callers spread the
-// ranges over the intra-op threads with at::parallel_for). On a CPU this replaces
-// torch::addmm: a skinny product (K of 10) hands every call to OpenBLAS's thread pool, and
-// alternating that pool with the OpenMP one left both spinning (measured: 208 ms per Lloyd
-// iteration on 70k x 128, two thirds of it in libgomp's spin-wait; with Eigen's single-threaded
-// product per chunk, 12 ms; OpenBLAS called per chunk measured no faster).
+// Calls visit(first_row, rows, squared) for consecutive chunks of rows [begin, end), `squared`
+// the rows x targets squared distances (row-major, clamped at 0), on the calling thread
+// (callers spread the ranges over the intra-op threads with at::parallel_for). On a CPU this
+// replaces torch::addmm: a skinny product (K of 10) hands every call to OpenBLAS's thread pool,
+// and alternating that pool with the OpenMP one left both spinning (measured: 208 ms per Lloyd
+// iteration on 70k x 128, two thirds of it in libgomp's spin-wait).
 template <typename Visit>
 void for_each_distance_chunk(const torch::Tensor& points, const torch::Tensor& point_norms, const torch::Tensor& targets,
-                             std::int64_t begin, std::int64_t end, Visit visit) {
+                             const torch::Tensor& target_norms, std::int64_t begin, std::int64_t end, Visit visit) {
     const std::int64_t count = targets.size(0);
     const std::int64_t dimensions = points.size(1);
-    const auto target_rows = (targets * -2.0f).contiguous();  // exact: a power of 2
-    const Eigen::Map<const RowMajorMatrix> target_matrix(target_rows.data_ptr<float>(), count, dimensions);
-    const auto target_norms = (targets * targets).sum(1).contiguous();
-    const Eigen::Map<const Eigen::RowVectorXf> target_norm_row(target_norms.data_ptr<float>(), count);
-    const float* norm_data = point_norms.data_ptr<float>();
     const float* point_data = points.data_ptr<float>();
-    RowMajorMatrix squared(kCpuChunk, count);
+    const float* norm_data = point_norms.data_ptr<float>();
+    std::vector<float> squared(static_cast<std::size_t>(kCpuChunk * count));
     for (std::int64_t first = begin; first < end; first += kCpuChunk) {
         const std::int64_t rows = std::min(kCpuChunk, end - first);
-        const Eigen::Map<const RowMajorMatrix> chunk(point_data + first * dimensions, rows, dimensions);
-        squared.noalias() = chunk * target_matrix.transpose();
-        const Eigen::Map<const Eigen::VectorXf> chunk_norms(norm_data + first, rows);
-        squared.colwise() += chunk_norms;
-        squared.rowwise() += target_norm_row;
-        squared = squared.cwiseMax(0.0f);
-        visit(first, static_cast<const RowMajorMatrix&>(squared));
+        detail::squared_distances_to_targets(point_data + first * dimensions, norm_data + first, rows,
+                                             targets.data_ptr<float>(), target_norms.data_ptr<float>(), count,
+                                             dimensions, squared.data());
+        visit(first, rows, static_cast<const float*>(squared.data()));
     }
 }
 
 // N x targets squared distances (float32, clamped at 0).
 torch::Tensor squared_distances(const torch::Tensor& points, const torch::Tensor& point_norms, const torch::Tensor& targets) {
+    const auto target_norms = (targets * targets).sum(1).contiguous();
     if (!points.is_cpu()) {
-        const auto target_norms = (targets * targets).sum(1);
         return torch::addmm(point_norms.unsqueeze(1) + target_norms.unsqueeze(0), points, targets.t(), 1.0, -2.0).clamp_min_(0);
     }
+    const auto target_rows = targets.contiguous();
     auto result = torch::empty({points.size(0), targets.size(0)}, points.options());
     float* out = result.data_ptr<float>();
     const std::int64_t count = targets.size(0);
     at::parallel_for(0, points.size(0), kCpuChunk, [&](std::int64_t begin, std::int64_t end) {
-        for_each_distance_chunk(points, point_norms, targets, begin, end, [&](std::int64_t first, const RowMajorMatrix& squared) {
-            std::copy(squared.data(), squared.data() + squared.size(), out + first * count);
-        });
+        for_each_distance_chunk(points, point_norms, target_rows, target_norms, begin, end,
+                                [&](std::int64_t first, std::int64_t rows, const float* squared) {
+                                    std::copy_n(squared, rows * count, out + first * count);
+                                });
     });
     return result;
 }
 
-Assignment assign(const torch::Tensor& points, const torch::Tensor& point_norms, const torch::Tensor& centres) {
-    if (points.is_cpu()) {
-        const std::int64_t clusters = centres.size(0), dimensions = points.size(1);
-        auto labels = torch::empty({points.size(0)}, torch::kInt64);
-        auto distances = torch::empty({points.size(0)}, torch::kFloat32);
-        // The update's sums ride along with the assignment, one pass over the points per
-        // iteration (torch's index_add_ would read them again on one thread).
-        Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(clusters, dimensions);
-        std::mutex sums_mutex;
-        std::int64_t* label_data = labels.data_ptr<std::int64_t>();
-        float* distance_data = distances.data_ptr<float>();
-        const float* point_data = points.data_ptr<float>();
-        at::parallel_for(0, points.size(0), kCpuChunk, [&](std::int64_t begin, std::int64_t end) {
-            RowMajorMatrix local = RowMajorMatrix::Zero(clusters, dimensions);
-            for_each_distance_chunk(points, point_norms, centres, begin, end, [&](std::int64_t first, const RowMajorMatrix& squared) {
-                for (Eigen::Index r = 0; r < squared.rows(); ++r) {
-                    Eigen::Index nearest = 0;
-                    distance_data[first + r] = squared.row(r).minCoeff(&nearest);
+// The update's sums ride along with the assignment, one pass over the points per iteration
+// (torch's index_add_ would read them again on one thread). Each thread sums into its own
+// float64 block, merged in chunk order so the result does not depend on the thread count.
+Assignment assign_on_cpu(const torch::Tensor& points, const torch::Tensor& point_norms, const torch::Tensor& centres) {
+    const std::int64_t n = points.size(0), clusters = centres.size(0), dimensions = points.size(1);
+    const auto centre_rows = centres.contiguous();
+    const auto centre_norms = (centre_rows * centre_rows).sum(1).contiguous();
+    auto labels = torch::empty({n}, torch::kInt64);
+    auto distances = torch::empty({n}, torch::kFloat32);
+    std::int64_t* label_data = labels.data_ptr<std::int64_t>();
+    float* distance_data = distances.data_ptr<float>();
+    const float* point_data = points.data_ptr<float>();
+    constexpr std::int64_t kSumChunk = 8 * kCpuChunk;
+    const std::int64_t chunks = (n + kSumChunk - 1) / kSumChunk;
+    std::vector<std::vector<double>> chunk_sums(static_cast<std::size_t>(chunks));
+    at::parallel_for(0, chunks, 1, [&](std::int64_t chunk_begin, std::int64_t chunk_end) {
+        for (std::int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
+            auto& sums = chunk_sums[static_cast<std::size_t>(chunk)];
+            sums.assign(static_cast<std::size_t>(clusters * dimensions), 0.0);
+            const std::int64_t begin = chunk * kSumChunk, end = std::min(n, begin + kSumChunk);
+            for_each_distance_chunk(points, point_norms, centre_rows, centre_norms, begin, end,
+                                    [&](std::int64_t first, std::int64_t rows, const float* squared) {
+                for (std::int64_t r = 0; r < rows; ++r) {
+                    const float* row = squared + r * clusters;
+                    const std::int64_t nearest = std::min_element(row, row + clusters) - row;
+                    distance_data[first + r] = row[nearest];
                     label_data[first + r] = nearest;
-                    local.row(nearest) += Eigen::Map<const Eigen::RowVectorXf>(point_data + (first + r) * dimensions, dimensions);
+                    const float* point = point_data + (first + r) * dimensions;
+                    double* sum = sums.data() + nearest * dimensions;
+                    for (std::int64_t d = 0; d < dimensions; ++d) sum[d] += point[d];
                 }
             });
-            const std::lock_guard lock(sums_mutex);
-            sums += local.cast<double>();
-        });
-        RowMajorMatrix summed = sums.cast<float>();
-        auto sums_tensor = torch::from_blob(summed.data(), {clusters, dimensions}, torch::kFloat32).clone();
-        return {labels, distances, sums_tensor};
+        }
+    });
+    auto summed = torch::zeros({clusters, dimensions}, torch::kFloat64);
+    double* total = summed.data_ptr<double>();
+    for (const auto& sums : chunk_sums) {
+        for (std::size_t c = 0; c < sums.size(); ++c) total[c] += sums[c];
     }
+    return {labels, distances, summed.to(torch::kFloat32)};
+}
+
+Assignment assign(const torch::Tensor& points, const torch::Tensor& point_norms, const torch::Tensor& centres) {
+    if (points.is_cpu()) return assign_on_cpu(points, point_norms, centres);
     const auto centre_norms = (centres * centres).sum(1);
     std::vector<torch::Tensor> labels, distances;
     for (std::int64_t begin = 0; begin < points.size(0); begin += kRowBlock) {
@@ -180,18 +186,45 @@ torch::Tensor update_centres(const torch::Tensor& points, const Assignment& assi
 
 namespace {
 
-// Sum over points of |x - c(x)|^2 in float64, block by block: a float64 copy of all points
-// (72 MB at 70k x 128, page-faulted anew each restart) cost more than an iteration.
+// Sum over points of |x - c(x)|^2 in float64, from the differences (the expanded-norm distances
+// lose digits to cancellation). On a CPU one pass with no temporaries: a float64 copy of the
+// points, even block by block, page-faulted anew each restart and cost more than an iteration.
 double summed_squared_differences(const torch::Tensor& points, const torch::Tensor& centres, const torch::Tensor& labels) {
-    double total = 0.0;
-    for (std::int64_t begin = 0; begin < points.size(0); begin += kRowBlock) {
-        const std::int64_t count = std::min(kRowBlock, points.size(0) - begin);
-        const auto block_labels = labels.narrow(0, begin, count);
-        total += (points.narrow(0, begin, count).to(torch::kFloat64) - centres.index({block_labels}).to(torch::kFloat64))
-                     .pow(2)
-                     .sum()
-                     .item<double>();
+    if (!points.is_cpu()) {
+        double total = 0.0;
+        for (std::int64_t begin = 0; begin < points.size(0); begin += kRowBlock) {
+            const std::int64_t count = std::min(kRowBlock, points.size(0) - begin);
+            const auto block_labels = labels.narrow(0, begin, count);
+            total += (points.narrow(0, begin, count).to(torch::kFloat64) - centres.index({block_labels}).to(torch::kFloat64))
+                         .pow(2)
+                         .sum()
+                         .item<double>();
+        }
+        return total;
     }
+    const std::int64_t n = points.size(0), dimensions = points.size(1);
+    const auto centre_rows = centres.contiguous();
+    const float* point_data = points.data_ptr<float>();
+    const float* centre_data = centre_rows.data_ptr<float>();
+    const std::int64_t* label_data = labels.data_ptr<std::int64_t>();
+    constexpr std::int64_t kChunk = 4096;
+    std::vector<double> chunk_totals(static_cast<std::size_t>((n + kChunk - 1) / kChunk), 0.0);
+    at::parallel_for(0, static_cast<std::int64_t>(chunk_totals.size()), 1, [&](std::int64_t chunk_begin, std::int64_t chunk_end) {
+        for (std::int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
+            double total = 0.0;
+            for (std::int64_t i = chunk * kChunk; i < std::min(n, (chunk + 1) * kChunk); ++i) {
+                const float* point = point_data + i * dimensions;
+                const float* centre = centre_data + label_data[i] * dimensions;
+                for (std::int64_t d = 0; d < dimensions; ++d) {
+                    const double difference = static_cast<double>(point[d]) - centre[d];
+                    total += difference * difference;
+                }
+            }
+            chunk_totals[static_cast<std::size_t>(chunk)] = total;
+        }
+    });
+    double total = 0.0;
+    for (const double value : chunk_totals) total += value;
     return total;
 }
 
@@ -251,8 +284,6 @@ Expected<KMeansResult> kmeans(const FloatMatrix& matrix, const KMeansParams& par
         best.total_iterations += iteration;
         // Labels consistent with the final centres.
         const auto final_assignment = assign(points, point_norms, centres);
-        // Summed in float64 from the differences, not from the expanded-norm distances, which
-        // lose digits to cancellation.
         const double inertia = summed_squared_differences(points, centres, final_assignment.labels);
         if (inertia < best.inertia) {
             best.inertia = inertia;
