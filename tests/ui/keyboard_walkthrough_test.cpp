@@ -42,34 +42,6 @@ constexpr std::string_view kImages = "fashion-mnist:test";
 constexpr int kQuestionsPerRound = 250;
 constexpr int kRounds = 2;
 
-// The longest time the event loop went without running a 5 ms timer: how long the window was
-// frozen. Reset before each phase to measure that phase alone.
-class StallMeter {
-public:
-    StallMeter() {
-        timer_.setInterval(5);
-        QObject::connect(&timer_, &QTimer::timeout, [this] {
-            const qint64 now = clock_.elapsed();
-            longest_ms_ = std::max(longest_ms_, now - last_ms_);
-            last_ms_ = now;
-        });
-        reset();
-        timer_.start();
-    }
-    void reset() {
-        clock_.restart();
-        last_ms_ = 0;
-        longest_ms_ = 0;
-    }
-    qint64 longest_ms() const { return std::max(longest_ms_, clock_.elapsed() - last_ms_); }
-
-private:
-    QTimer timer_;
-    QElapsedTimer clock_;
-    qint64 last_ms_ = 0;
-    qint64 longest_ms_ = 0;
-};
-
 QWidget* focused() { return QApplication::focusWidget(); }
 
 // Presses Tab until the focused widget satisfies `wanted` (at most 40 presses); `visited`, when
@@ -145,7 +117,7 @@ struct DialogDriver {
 };
 
 // Waits for the running job with the stall meter on; returns the longest stall (ms), or -1 on timeout.
-qint64 wait_for_idle(MainWindow& window, StallMeter& stalls, const std::function<bool()>& done, int timeout_ms) {
+qint64 wait_for_idle(MainWindow& window, testing::StallMeter& stalls, const std::function<bool()>& done, int timeout_ms) {
     stalls.reset();
     if (!testing::wait_until([&] { return !window.controller()->busy() && done(); }, timeout_ms)) return -1;
     return stalls.longest_ms();
@@ -228,7 +200,7 @@ TEST_CASE("keyboard alone: from the welcome screen to better Fashion-MNIST clust
     testing::TempDir scratch;
     QSettings().clear();
     const QString folder = QString::fromStdString((scratch / "fashion-test.corral").string());
-    StallMeter stalls;
+    testing::StallMeter stalls;
     qint64 longest_stall_ms = 0;
     const auto note_stall = [&](qint64 stall_ms) {
         REQUIRE(stall_ms >= 0);  // -1: the job did not finish in time

@@ -7,8 +7,10 @@
 #include <QElapsedTimer>
 #include <QImage>
 #include <QTest>
+#include <QTimer>
 #include <QWidget>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -24,6 +26,34 @@ struct StringMaker<QString> {
 }  // namespace Catch
 
 namespace corral::testing {
+
+// The longest time the event loop went without running a 5 ms timer: how long the window was
+// frozen. Reset before each phase to measure that phase alone.
+class StallMeter {
+public:
+    StallMeter() {
+        timer_.setInterval(5);
+        QObject::connect(&timer_, &QTimer::timeout, [this] {
+            const qint64 now = clock_.elapsed();
+            longest_ms_ = std::max(longest_ms_, now - last_ms_);
+            last_ms_ = now;
+        });
+        reset();
+        timer_.start();
+    }
+    void reset() {
+        clock_.restart();
+        last_ms_ = 0;
+        longest_ms_ = 0;
+    }
+    qint64 longest_ms() const { return std::max(longest_ms_, clock_.elapsed() - last_ms_); }
+
+private:
+    QTimer timer_;
+    QElapsedTimer clock_;
+    qint64 last_ms_ = 0;
+    qint64 longest_ms_ = 0;
+};
 
 // Spins the event loop until `condition` holds or `timeout_ms` passes; returns the condition.
 inline bool wait_until(const std::function<bool()>& condition, int timeout_ms = 10000) {

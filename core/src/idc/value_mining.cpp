@@ -153,8 +153,10 @@ Expected<Selection> ValueMiner::select(const FloatMatrix& features, const FloatM
         if (uses_representativeness) {
             const auto key = fingerprint(features);
             if (key != cached_fingerprint_ || cached_representativeness_.size() != static_cast<std::size_t>(n)) {
+                Stopwatch neighbours;
                 auto computed = compute_representativeness(points, neighbors, params_.neighbor_method, job.stage(0.0, 0.9));
                 if (!computed) return computed.error();
+                selection.neighbours_ms = neighbours.elapsed_ms();
                 cached_representativeness_ = std::move(*computed);
                 cached_fingerprint_ = key;
             }

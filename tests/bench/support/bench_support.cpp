@@ -59,6 +59,25 @@ double peak_resident_mib() {
     return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
+bool reset_peak_resident() {
+    std::ofstream clear("/proc/self/clear_refs");
+    clear << "5";
+    clear.flush();
+    return static_cast<bool>(clear);
+}
+
+double step_peak_resident_mib() {
+    std::ifstream status("/proc/self/status");
+    for (std::string key; status >> key;) {
+        if (key == "VmHWM:") {
+            double kib = 0.0;
+            status >> kib;
+            return kib / 1024.0;
+        }
+    }
+    return peak_resident_mib();
+}
+
 std::string run_python(const std::string& script_path, const std::string& arguments) {
     const std::string command = "/usr/bin/python3 " + source_dir() + "/" + script_path + " " + arguments;
     std::string output;

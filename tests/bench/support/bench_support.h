@@ -13,6 +13,11 @@ double load_average();
 std::string load_summary();
 // The process's peak resident memory so far, in MiB (getrusage).
 double peak_resident_mib();
+// Per-step peaks: reset_peak_resident() lowers the kernel's high-water mark (VmHWM) to the
+// current resident size (Linux >= 4.0, /proc/self/clear_refs); step_peak_resident_mib() reads
+// it. Returns false (and the step peak falls back to the process peak) where that is refused.
+bool reset_peak_resident();
+double step_peak_resident_mib();
 // Runs tests/oracles/SCRIPT (or tests/bench/SCRIPT) with Debian's python3; returns stdout,
 // or an empty string (and a note on stderr) when it fails.
 std::string run_python(const std::string& script_path, const std::string& arguments);

@@ -64,6 +64,7 @@ struct Selection {
     std::vector<double> representativeness;   // per sample, all N (empty for strategies that do not use it)
     std::int64_t diversity_evaluations = 0;   // sample-vs-pick similarity computations of the greedy
     double scoring_ms = 0.0;                  // hardness and representativeness (kNN included)
+    double neighbours_ms = 0.0;               // the kNN part of scoring_ms (0 when representativeness was reused)
     double greedy_ms = 0.0;
 };
 
