@@ -35,7 +35,9 @@ JobContext ConsoleProgress::job() {
         last_message_ = std::string(message);
         if (interactive_) {
             std::fprintf(stderr, "\r\033[K%5.1f%% %.*s", 100.0 * fraction, static_cast<int>(message.size()), message.data());
-        } else if (new_stage) {
+        } else if (new_stage && printed_.insert(last_message_).second) {
+            // In a log, stages that alternate (decoding, then reading, per batch) once each per job,
+            // not once per batch (a 1M-image project printed some 700 lines).
             std::fprintf(stderr, "%.*s\n", static_cast<int>(message.size()), message.data());
         }
         std::fflush(stderr);
@@ -45,6 +47,7 @@ JobContext ConsoleProgress::job() {
 void ConsoleProgress::finish() {
     if (visible_ && interactive_ && last_fraction_ >= 0) std::fprintf(stderr, "\r\033[K");
     last_fraction_ = -1.0;
+    printed_.clear();
 }
 
 }  // namespace corral::cli
