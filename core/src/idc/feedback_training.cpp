@@ -22,10 +22,6 @@ namespace {
 constexpr std::int64_t kPredictionBlock = 8192;
 constexpr double kNegativeFloor = 1e-5;
 
-torch::Tensor normalized(const torch::Tensor& rows) {
-    return torch::nn::functional::normalize(rows, torch::nn::functional::NormalizeFuncOptions().dim(1));
-}
-
 torch::Tensor index_tensor(const std::vector<std::int64_t>& values, torch::Device device) {
     return torch::tensor(values, torch::TensorOptions().dtype(torch::kInt64)).to(device);
 }
@@ -132,7 +128,9 @@ int initial_fit_epochs(const FeedbackTrainerParams& params, std::int64_t samples
 
 std::int64_t initial_fit_steps(const FeedbackTrainerParams& params, std::int64_t samples) {
     const std::int64_t batch = std::max(1, params.initial_fit_batch);
-    return initial_fit_epochs(params, samples) * std::max<std::int64_t>(1, (samples + batch - 1) / batch);
+    const std::int64_t steps = initial_fit_epochs(params, samples) * std::max<std::int64_t>(1, (samples + batch - 1) / batch);
+    if (params.initial_fit_max_steps <= 0) return steps;
+    return std::min<std::int64_t>(steps, std::max(params.initial_fit_max_steps, params.initial_fit_min_steps));
 }
 
 Expected<ClusterPrediction> FeedbackTrainer::fit_initial(const FloatMatrix& features, std::span<const int> assignment,
@@ -157,16 +155,18 @@ Expected<ClusterPrediction> FeedbackTrainer::fit_initial(const FloatMatrix& feat
         torch::manual_seed(params_.seed);
         state->head = models::ClusterHead(models::ClusterHeadOptions{features.cols(), params_.hidden_dimension, params_.clusters});
         state->head->to(state->device);
-        const auto points = normalized(detail::to_tensor(features, state->device));
+        const auto points = detail::normalized_rows(detail::to_tensor_view(features, state->device));
         const auto labels = torch::from_blob(const_cast<int*>(assignment.data()), {n}, torch::kInt32)
                                 .to(state->device, torch::kInt64);
         torch::optim::Adam optimizer(state->head->parameters(), torch::optim::AdamOptions(params_.initial_fit_learning_rate));
         auto generator = at::detail::createCPUGenerator(params_.seed);
         const std::int64_t batch = std::max(1, params_.initial_fit_batch);
         const int epochs = initial_fit_epochs(params_, n);
-        for (int epoch = 0; epoch < epochs; ++epoch) {
+        const std::int64_t total_steps = initial_fit_steps(params_, n);
+        std::int64_t steps = 0;
+        for (int epoch = 0; epoch < epochs && steps < total_steps; ++epoch) {
             const auto order = torch::randperm(n, generator, torch::TensorOptions().dtype(torch::kInt64)).to(state->device);
-            for (std::int64_t begin = 0; begin < n; begin += batch) {
+            for (std::int64_t begin = 0; begin < n && steps < total_steps; begin += batch, ++steps) {
                 if (job.stop_requested()) return cancelled_error();
                 const auto rows = order.narrow(0, begin, std::min(batch, n - begin));
                 auto loss = torch::nn::functional::cross_entropy(state->head->logits(points.index_select(0, rows)),
@@ -175,7 +175,7 @@ Expected<ClusterPrediction> FeedbackTrainer::fit_initial(const FloatMatrix& feat
                 loss.backward();
                 optimizer.step();
             }
-            job.report(static_cast<double>(epoch + 1) / epochs, "fitting the cluster head");
+            job.report(static_cast<double>(steps) / static_cast<double>(total_steps), "fitting the cluster head");
         }
         state_ = std::move(state);
         return predict(features);
@@ -202,7 +202,7 @@ Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& f
         const auto device = state_->device;
         auto& head = state_->head;
         head->train();
-        const auto points = normalized(detail::to_tensor(features, device));
+        const auto points = detail::normalized_rows(detail::to_tensor_view(features, device));
         std::vector<std::int64_t> unanswered;
         for (std::int64_t i = 0; i < n; ++i) if (!set.answered[static_cast<std::size_t>(i)]) unanswered.push_back(i);
         const auto unanswered_index = index_tensor(unanswered, device);
@@ -223,7 +223,7 @@ Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& f
         const auto perturbed = [&](const torch::Tensor& rows, at::Generator& draws) {
             const auto noise = torch::randn(rows.sizes(), draws, torch::kFloat32).to(device) * params_.feature_noise;
             const auto keep = (torch::rand(rows.sizes(), draws, torch::kFloat32) >= params_.feature_dropout).to(device);
-            return normalized((rows + noise) * keep.to(rows.dtype()));
+            return detail::normalized_rows((rows + noise) * keep.to(rows.dtype()));
         };
         const auto& use = params_.losses;
 
@@ -324,7 +324,7 @@ Expected<ClusterPrediction> FeedbackTrainer::predict(const FloatMatrix& features
     try {
         torch::InferenceMode inference;
         const std::int64_t n = features.rows();
-        const auto points = normalized(detail::to_tensor(features, state_->device));
+        const auto points = detail::normalized_rows(detail::to_tensor_view(features, state_->device));
         std::vector<torch::Tensor> blocks;
         for (std::int64_t begin = 0; begin < n; begin += kPredictionBlock) {
             blocks.push_back(state_->head->forward(points.narrow(0, begin, std::min(kPredictionBlock, n - begin))));
