@@ -23,14 +23,14 @@ TEST_CASE("a fine-tuned head saved and loaded predicts exactly as before and lea
     auto actual = restored.predict(data.features);
     REQUIRE(expected);
     REQUIRE(actual);
-    CHECK(actual->probabilities.values() == expected->probabilities.values());
+    CHECK(actual->probabilities == expected->probabilities);
 
     // Learning on from the restored head is learning on from the original one.
     auto next_original = original.fine_tune(data.features, answers);
     auto next_restored = restored.fine_tune(data.features, answers);
     REQUIRE(next_original);
     REQUIRE(next_restored);
-    CHECK(next_restored->prediction.probabilities.values() == next_original->prediction.probabilities.values());
+    CHECK(next_restored->prediction.probabilities == next_original->prediction.probabilities);
 
     // A head of another shape, or bytes that are no head, are refused.
     auto wider = params;

@@ -151,7 +151,7 @@ TEST_CASE("a copied trainer fine-tunes independently of its original", "[model][
     FeedbackTrainer twin = original.copy();
     auto copied = twin.predict(data.features);
     REQUIRE(copied);
-    CHECK(copied->probabilities.values() == before->probabilities.values());
+    CHECK(copied->probabilities == before->probabilities);
 
     auto faster = params;
     faster.learning_rate = 1e-2;
@@ -162,10 +162,10 @@ TEST_CASE("a copied trainer fine-tunes independently of its original", "[model][
     REQUIRE(twin.fine_tune(data.features, answers));
     auto tuned = twin.predict(data.features);
     REQUIRE(tuned);
-    CHECK(tuned->probabilities.values() != before->probabilities.values());
+    CHECK(tuned->probabilities != before->probabilities);
     auto untouched = original.predict(data.features);
     REQUIRE(untouched);
-    CHECK(untouched->probabilities.values() == before->probabilities.values());
+    CHECK(untouched->probabilities == before->probabilities);
 
     auto reshaped = params;
     reshaped.clusters = 5;

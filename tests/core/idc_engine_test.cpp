@@ -118,7 +118,7 @@ TEST_CASE("network fine-tuning learns from answers and never changes the model i
     CHECK((*reopened)->fine_tune_target() == FineTuneTarget::network);
     REQUIRE((*reopened)->switch_clustering(initial.id, {}));
     CHECK((*reopened)->clustering().encoder_id == initial.encoder_id);
-    CHECK((*reopened)->features()->values() == initial_features->values());
+    CHECK(*(*reopened)->features() == *initial_features);
     REQUIRE((*reopened)->switch_clustering(tuned_id, {}));
     CHECK((*reopened)->clustering().encoder_id == tuned_encoder);
 }

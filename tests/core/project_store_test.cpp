@@ -161,7 +161,7 @@ TEST_CASE("embeddings, maps and checkpoints come back only when intact", "[unit]
     REQUIRE(project->store_embeddings("pixels-28-pca64-whitened", features));
     auto loaded = project->load_embeddings("pixels-28-pca64-whitened");
     REQUIRE(loaded);
-    CHECK(loaded->values() == features.values());
+    CHECK(*loaded == features);
     CHECK(project->load_embeddings("clip-vit-b32").error().code == ErrorCode::not_found);
     auto encoders = project->encoders();
     REQUIRE(encoders->size() == 1);
@@ -178,7 +178,7 @@ TEST_CASE("embeddings, maps and checkpoints come back only when intact", "[unit]
         CHECK(truncated.error().code == ErrorCode::corrupt_data);
         CHECK_THAT(truncated.error().message, Catch::Contains("truncated"));
         REQUIRE(project->store_embeddings("pixels-28-pca64-whitened", features));
-        CHECK(project->load_embeddings("pixels-28-pca64-whitened")->values() == features.values());
+        CHECK(*project->load_embeddings("pixels-28-pca64-whitened") == features);
     }
     SECTION("a flipped byte is detected") {
         std::string bytes = corral::testing::read_file(file);
@@ -193,7 +193,7 @@ TEST_CASE("embeddings, maps and checkpoints come back only when intact", "[unit]
     SECTION("maps and checkpoints") {
         FloatMatrix layout(50, 2, 1.5f);
         REQUIRE(project->store_map("tsne current", layout));
-        CHECK(project->load_map("tsne current")->values() == layout.values());
+        CHECK(*project->load_map("tsne current") == layout);
         CHECK_FALSE(project->load_map("absent"));
         auto run = project->begin_run(std::nullopt, R"({"epochs":2})");
         REQUIRE(run);

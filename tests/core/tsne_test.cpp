@@ -238,7 +238,7 @@ TEST_CASE("t-SNE is deterministic for a seed and streams its layouts", "[unit][t
     CHECK(seen == std::vector<int>{50, 100, 150, 200, 250, 300});
     auto second = run_tsne(mixture.points, params);
     REQUIRE(second);
-    CHECK(first->layout.values() == second->layout.values());
+    CHECK(first->layout == second->layout);
     CHECK(first->kl_divergence == second->kl_divergence);
     CHECK(first->kl_exact);
     CHECK(first->neighbours == 90);
@@ -247,7 +247,7 @@ TEST_CASE("t-SNE is deterministic for a seed and streams its layouts", "[unit][t
     params.seed = 6;
     auto other = run_tsne(mixture.points, params);
     REQUIRE(other);
-    CHECK(other->layout.values() != first->layout.values());
+    CHECK(other->layout != first->layout);
     // Different seeds, same quality: both maps separate the six blobs.
     CHECK(neighbour_label_agreement(first->layout, mixture.labels, 10) > 0.98);
     CHECK(neighbour_label_agreement(other->layout, mixture.labels, 10) > 0.98);

@@ -10,10 +10,6 @@
 namespace corral {
 namespace {
 
-torch::Tensor normalized(const torch::Tensor& rows) {
-    return torch::nn::functional::normalize(rows, torch::nn::functional::NormalizeFuncOptions().dim(1));
-}
-
 // Up to `count` members of each cluster, nearest its centre first.
 std::vector<std::vector<std::int64_t>> cluster_exemplars(const torch::Tensor& similarities,
                                                          const torch::Tensor& assignment, int count) {
@@ -65,8 +61,8 @@ Expected<std::vector<Query>> QueryBuilder::build(const FloatMatrix& features, co
     try {
         torch::InferenceMode inference;
         const auto device = detail::compute_device();
-        const auto points = normalized(detail::to_tensor(features, device));
-        const auto unit_centres = normalized(detail::to_tensor(centres, device));
+        const auto points = detail::normalized_rows(detail::to_tensor_view(features, device));
+        const auto unit_centres = detail::normalized_rows(detail::to_tensor(centres, device));
         const auto similarities = points.mm(unit_centres.t());
         const auto labels = torch::from_blob(const_cast<int*>(assignment.data()), {n}, torch::kInt32)
                                 .to(device, torch::kInt64);

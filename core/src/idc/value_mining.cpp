@@ -22,17 +22,13 @@ namespace {
 constexpr double kHardnessFloor = 1e-6;
 constexpr double kRepresentativenessFloor = 1e-12;
 
-torch::Tensor normalized(const torch::Tensor& rows) {
-    return torch::nn::functional::normalize(rows, torch::nn::functional::NormalizeFuncOptions().dim(1));
-}
-
 std::vector<double> to_doubles(const torch::Tensor& tensor) {
     auto host = tensor.to(torch::kCPU, torch::kFloat64).contiguous();
     return {host.data_ptr<double>(), host.data_ptr<double>() + host.numel()};
 }
 
 std::vector<double> compute_hardness(const torch::Tensor& points, const torch::Tensor& centres) {
-    const auto similarities = points.mm(normalized(centres).t());
+    const auto similarities = points.mm(detail::normalized_rows(centres).t());
     const auto top = std::get<0>(similarities.topk(2, 1));
     const auto margin = (1.0 - top.select(1, 0) + top.select(1, 1)).to(torch::kFloat64);
     return to_doubles(margin.clamp_min(kHardnessFloor).log());
@@ -148,7 +144,7 @@ Expected<Selection> ValueMiner::select(const FloatMatrix& features, const FloatM
         Selection selection;
         Stopwatch stage;
         const auto device = detail::compute_device();
-        const auto points = normalized(detail::to_tensor(features, device));
+        const auto points = detail::normalized_rows(detail::to_tensor_view(features, device));
         selection.hardness = compute_hardness(points, detail::to_tensor(centres, device));
         if (uses_representativeness) {
             const auto key = fingerprint(features);
@@ -166,7 +162,7 @@ Expected<Selection> ValueMiner::select(const FloatMatrix& features, const FloatM
         stage.restart();
 
         detail::GreedyProblem problem;
-        problem.points = normalized(points.to(torch::kCPU)).contiguous();
+        problem.points = detail::normalized_rows(points.to(torch::kCPU)).contiguous();
         problem.eligible = &eligible;
         if (params_.strategy == SelectionStrategy::hard_representative_diverse) {
             problem.seeds.assign(diversity_seeds.begin(), diversity_seeds.end());

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <span>
+#include <utility>
 
 #include "corral/core/project_export.h"
 #include "guard.h"
@@ -19,7 +20,7 @@ namespace fs = std::filesystem;
 struct Table {
     std::int64_t rows = 0;
     std::int64_t cols = 0;
-    std::vector<float> floats;    // used when !wide
+    FloatMatrix floats;           // used when !wide (embeddings stay a mapping of the project file)
     std::vector<double> doubles;  // used when wide
     bool wide = false;
     std::vector<std::string> column_names;
@@ -46,7 +47,7 @@ std::string npy_header(const char* descr, std::int64_t rows, std::int64_t cols) 
 Status write_npy(const fs::path& path, const Table& table) {
     static_assert(std::endian::native == std::endian::little, ".npy files are written little-endian ('<f4', '<f8')");
     const std::string header = npy_header(table.wide ? "<f8" : "<f4", table.rows, table.cols);
-    const auto payload = table.wide ? std::as_bytes(std::span(table.doubles)) : std::as_bytes(std::span(table.floats));
+    const auto payload = table.wide ? std::as_bytes(std::span(table.doubles)) : std::as_bytes(table.floats.values());
     auto written = store::write_file_atomically(path, {std::as_bytes(std::span(header.data(), header.size())), payload});
     if (!written) return written.error();
     return ok();
@@ -71,7 +72,7 @@ Status write_csv(const fs::path& path, const Table& table, const std::vector<Ima
         if (r % 4096 == 0 && job.stop_requested()) return cancelled_error();
         for (std::int64_t c = 0; c < table.cols; ++c) {
             const std::size_t at = static_cast<std::size_t>(r * table.cols + c);
-            const double value = table.wide ? table.doubles[at] : table.floats[at];
+            const double value = table.wide ? table.doubles[at] : table.floats.values()[at];
             text += (c ? "," : "") + number_text(value);
             if (c == image_column) {
                 const auto image = static_cast<std::int64_t>(value);
@@ -118,7 +119,7 @@ Expected<Table> embeddings_table(const Project& project, const ArrayExportOption
     Table table;
     table.rows = features->rows();
     table.cols = features->cols();
-    table.floats = features->values();
+    table.floats = std::move(*features);
     table.description = "embeddings of " + *encoder;
     return table;
 }
@@ -134,7 +135,7 @@ Expected<Table> map_table(const Project& project, const ArrayExportOptions& opti
     Table table;
     table.rows = layout->rows();
     table.cols = layout->cols();
-    table.floats = layout->values();
+    table.floats = std::move(*layout);
     table.description = "the map '" + options.map_name + "'";
     return table;
 }
@@ -193,7 +194,7 @@ Expected<ArrayExportReport> export_array_unguarded(const Project& project, const
             for (std::int64_t r = 0; r < table->rows; ++r) {
                 indexed.doubles.push_back(static_cast<double>(r));
                 for (std::int64_t c = 0; c < table->cols; ++c) {
-                    indexed.doubles.push_back(table->floats[static_cast<std::size_t>(r * table->cols + c)]);
+                    indexed.doubles.push_back(std::as_const(table->floats)(r, c));
                 }
             }
             indexed.column_names = {"index"};

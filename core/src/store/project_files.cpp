@@ -86,8 +86,9 @@ Expected<FloatMatrix> Project::load_embeddings(const std::string& encoder_id) co
         rows = query->integer(1);
         cols = query->integer(2);
     }
-    // The file checks itself (size implied by its header, CRC-32 of header and contents).
-    auto matrix = store::read_matrix_file(impl_->folder / relative);
+    // The file checks itself (size implied by its header, CRC-32 of header and contents); mapped,
+    // so a million images' features are paged in from the file rather than copied into memory.
+    auto matrix = store::map_matrix_file(impl_->folder / relative);
     if (!matrix) {
         if (matrix.error().code == ErrorCode::not_found) {
             return make_error(ErrorCode::corrupt_data, (impl_->folder / relative).string() +

@@ -1,6 +1,7 @@
 #include "store/stored_file.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -189,15 +190,16 @@ Expected<FileSeal> write_matrix_file(const fs::path& path, const FloatMatrix& ma
     return write_file_atomically(path, {std::span(reinterpret_cast<const std::byte*>(&header), sizeof header), payload});
 }
 
-Expected<FloatMatrix> read_matrix_file(const fs::path& path) {
-    auto bytes = read_whole_file(path);
-    if (!bytes) return bytes.error();
+namespace {
+
+// Checks a whole matrix file held in `bytes` (header, implied size, both checksums); returns its header.
+Expected<MatrixHeader> check_matrix_bytes(std::span<const std::byte> bytes, const fs::path& path) {
     const auto damaged = [&](const std::string& why) {
         return make_error(ErrorCode::corrupt_data, path.string() + ": " + why + "; it must be recomputed");
     };
     MatrixHeader header{};
-    if (bytes->size() < sizeof header) return damaged("truncated (no complete header)");
-    std::memcpy(&header, bytes->data(), sizeof header);
+    if (bytes.size() < sizeof header) return damaged("truncated (no complete header)");
+    std::memcpy(&header, bytes.data(), sizeof header);
     if (std::memcmp(header.magic, kMatrixMagic, sizeof kMatrixMagic) != 0) return damaged("not a Corral matrix file");
     if (header.header_checksum !=
         crc32_of(std::span(reinterpret_cast<const std::byte*>(&header), offsetof(MatrixHeader, header_checksum)))) {
@@ -210,15 +212,63 @@ Expected<FloatMatrix> read_matrix_file(const fs::path& path) {
     if (header.rows < 0 || header.cols < 0) return damaged("negative shape");
     const auto expected_bytes = sizeof header + static_cast<std::uint64_t>(header.rows) *
                                                     static_cast<std::uint64_t>(header.cols) * sizeof(float);
-    if (bytes->size() != expected_bytes) {
-        return damaged("truncated or extended (" + std::to_string(bytes->size()) + " bytes, the header says " +
+    if (bytes.size() != expected_bytes) {
+        return damaged("truncated or extended (" + std::to_string(bytes.size()) + " bytes, the header says " +
                        std::to_string(expected_bytes) + ")");
     }
-    const std::span<const std::byte> payload(bytes->data() + sizeof header, bytes->size() - sizeof header);
-    if (crc32_of(payload) != header.payload_checksum) return damaged("damaged contents (checksum mismatch)");
-    FloatMatrix matrix(header.rows, header.cols);
-    if (!payload.empty()) std::memcpy(matrix.data(), payload.data(), payload.size());
+    if (crc32_of(bytes.subspan(sizeof header)) != header.payload_checksum) {
+        return damaged("damaged contents (checksum mismatch)");
+    }
+    return header;
+}
+
+// A read-only shared mapping of a whole file, unmapped when the last matrix sharing it goes.
+class FileMapping {
+public:
+    FileMapping(void* address, std::size_t size_bytes) : address_(address), size_bytes_(size_bytes) {}
+    ~FileMapping() { ::munmap(address_, size_bytes_); }
+    FileMapping(const FileMapping&) = delete;
+    FileMapping& operator=(const FileMapping&) = delete;
+    std::span<const std::byte> bytes() const { return {static_cast<const std::byte*>(address_), size_bytes_}; }
+
+private:
+    void* address_;
+    std::size_t size_bytes_;
+};
+
+}  // namespace
+
+Expected<FloatMatrix> read_matrix_file(const fs::path& path) {
+    auto bytes = read_whole_file(path);
+    if (!bytes) return bytes.error();
+    auto header = check_matrix_bytes(*bytes, path);
+    if (!header) return header.error();
+    FloatMatrix matrix(header->rows, header->cols);
+    if (matrix.size() > 0) std::memcpy(matrix.data(), bytes->data() + sizeof(MatrixHeader), matrix.size() * sizeof(float));
     return matrix;
+}
+
+Expected<FloatMatrix> map_matrix_file(const fs::path& path) {
+    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        if (errno == ENOENT) return make_error(ErrorCode::not_found, path.string() + ": missing");
+        return error_from_errno(errno, path, "open");
+    }
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0) return error_from_errno(errno, path, "stat");
+    const auto size_bytes = static_cast<std::size_t>(info.st_size);
+    // Small files are not worth a mapping (and an empty one cannot be mapped).
+    if (size_bytes < (std::size_t{1} << 20)) return read_matrix_file(path);
+    void* address = ::mmap(nullptr, size_bytes, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (address == MAP_FAILED) return error_from_errno(errno, path, "mmap");
+    auto mapping = std::make_shared<FileMapping>(address, size_bytes);
+    // The checksum pass reads the file once, in order: tell the kernel so it reads ahead.
+    ::madvise(address, size_bytes, MADV_SEQUENTIAL);
+    auto header = check_matrix_bytes(mapping->bytes(), path);
+    if (!header) return header.error();
+    ::madvise(address, size_bytes, MADV_NORMAL);
+    const auto* values = reinterpret_cast<const float*>(mapping->bytes().data() + sizeof(MatrixHeader));
+    return FloatMatrix::sharing(header->rows, header->cols, values, std::move(mapping));
 }
 
 std::string file_name_for(std::string_view id) {

@@ -36,6 +36,9 @@ Expected<std::vector<std::byte>> read_sealed_file(const std::filesystem::path& p
 // the size implied by the header and both checksums.
 Expected<FileSeal> write_matrix_file(const std::filesystem::path& path, const FloatMatrix& matrix);
 Expected<FloatMatrix> read_matrix_file(const std::filesystem::path& path);
+// The same checks, but the matrix shares a read-only mapping of the file instead of a copy (files
+// under 1 MiB are read). The store replaces files by renaming, so a mapping keeps the old contents.
+Expected<FloatMatrix> map_matrix_file(const std::filesystem::path& path);
 
 // A file name for an arbitrary id: safe characters kept, anything else '_', plus a short hash
 // of the id so two ids never share a file.
