@@ -17,6 +17,7 @@
 #include "corral/ui/job_runner.h"
 #include "map_colourings.h"
 #include "map_view.h"
+#include "plural.h"
 #include "corral/ui/session_controller.h"
 #include "worker_threads.h"
 
@@ -163,7 +164,7 @@ void MapPanel::synchronise() {
         if (auto stored = controller_->stored_map()) {
             view_->set_layout(to_positions(*stored));
             compute_->setText(tr("Recompute map"));
-            status_->setText(tr("Map of %n image(s), saved in the project.", nullptr, static_cast<int>(stored->rows())));
+            status_->setText(count_text(stored->rows(), tr("Map of %1 image, saved in the project."), tr("Map of %1 images, saved in the project.")));
         }
     }
     update_colour_choices();
@@ -250,9 +251,10 @@ void MapPanel::compute_map(std::optional<TsneParams> chosen) {
             }
             ++layouts_received_;
             show_layout(to_positions(*layout), true);
-            on_map_finished(true, tr("Map of %n image(s) computed in %1 s and saved in the project.", nullptr,
-                                     static_cast<int>(layout->rows()))
-                                      .arg(clock->elapsed() / 1000.0, 0, 'f', 1));
+            const QString seconds = QLocale().toString(clock->elapsed() / 1000.0, 'f', 1);
+            on_map_finished(true, count_text(layout->rows(), tr("Map of %1 image computed in %2 s and saved in the project."),
+                                             tr("Map of %1 images computed in %2 s and saved in the project."))
+                                      .arg(seconds));
         });
 }
 

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "plural.h"
 #include "thumbnail_cache.h"
 
 namespace corral::ui {
@@ -85,6 +86,9 @@ MapView::MapView(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(parent),
     setMinimumSize(200, 150);
     animation_timer_.setInterval(16);
     connect(&animation_timer_, &QTimer::timeout, this, &MapView::advance_animation);
+    render_timer_.setSingleShot(true);
+    render_timer_.setInterval(0);
+    connect(&render_timer_, &QTimer::timeout, this, &MapView::render_slice);
     if (thumbnails_) {
         connect(thumbnails_, &ThumbnailCache::thumbnail_ready, this, [this](qint64 item) {
             if (item == hovered_) update();
@@ -94,7 +98,8 @@ MapView::MapView(ThumbnailCache* thumbnails, QWidget* parent) : QWidget(parent),
 
 void MapView::set_layout(std::vector<QPointF> positions, bool animate) {
     const bool same_size = positions.size() == target_.size();
-    if (animate && same_size && !shown_.empty()) {
+    // A glide redraws every point each frame: only for maps drawn in one go.
+    if (animate && same_size && !shown_.empty() && positions.size() < progressive_min_points_) {
         animation_from_ = shown_;
         target_ = std::move(positions);
         animation_started_ms_ = QDateTime::currentMSecsSinceEpoch();
@@ -256,20 +261,38 @@ std::vector<qint64> MapView::points_in_polygon(const QPolygonF& widget_polygon) 
     return inside;
 }
 
+bool MapView::progressive() const { return shown_.size() >= progressive_min_points_; }
+
 void MapView::invalidate() {
     layer_valid_ = false;
+    if (progressive()) {
+        // Restart: whatever was half drawn belongs to a view or data that no longer is.
+        pending_.next = 0;
+        pending_.elapsed_ms = 0.0;
+        pending_.active = true;
+        render_timer_.start();
+    } else {
+        pending_.active = false;
+        render_timer_.stop();
+    }
     update();
 }
 
-void MapView::render_points() {
-    QElapsedTimer clock;
-    clock.start();
+void MapView::set_progressive_min_points(std::size_t points) {
+    progressive_min_points_ = std::max<std::size_t>(1, points);
+    invalidate();
+}
+
+void MapView::prepare_layer(QImage& image) const {
     const qreal ratio = devicePixelRatioF();
     const QSize device_size = size() * ratio;
-    if (layer_.size() != device_size) layer_ = QImage(device_size, QImage::Format_ARGB32_Premultiplied);
-    layer_.setDevicePixelRatio(ratio);
-    layer_.fill(ink_for(palette()).background);
+    if (image.size() != device_size) image = QImage(device_size, QImage::Format_ARGB32_Premultiplied);
+    image.setDevicePixelRatio(ratio);
+    image.fill(ink_for(palette()).background);
+}
 
+void MapView::blend_points(QImage& image, std::size_t begin, std::size_t end) const {
+    const qreal ratio = image.devicePixelRatio();
     // Per category: its colour, or 0 when hidden (every drawn colour is opaque, so 0 is free).
     const bool coloured = colouring_.category.size() == shown_.size();
     std::vector<quint32> colour_of(static_cast<std::size_t>(colouring_.names.size()), 0);
@@ -282,18 +305,19 @@ void MapView::render_points() {
     const Sprite sprite = make_sprite(point_radius_px() * ratio, opacity);
     const int half = sprite.half;
     const int side = 2 * half + 1;
-    const int columns = layer_.width(), rows = layer_.height();
-    auto* pixels = reinterpret_cast<quint32*>(layer_.bits());
-    const qsizetype stride = layer_.bytesPerLine() / 4;
+    const int columns = image.width(), rows = image.height();
+    auto* pixels = reinterpret_cast<quint32*>(image.bits());
+    const qsizetype stride = image.bytesPerLine() / 4;
     const double offset_x = width() / 2.0 * ratio, offset_y = height() / 2.0 * ratio;
     const double device_scale = scale_ * ratio;
     const std::size_t categories = colour_of.size();
+    end = std::min(end, draw_order_.size());
 
     // Horizontal bands in parallel: each band sees every point in draw order and writes only its
-    // own rows, so the picture is the same for any number of bands.
+    // own rows, so the picture is the same for any number of bands (and of slices).
     const auto blend_band = [&](int band_top, int band_bottom) {
-        for (const qint64 item : draw_order_) {
-            const auto index = static_cast<std::size_t>(item);
+        for (std::size_t position = begin; position < end; ++position) {
+            const auto index = static_cast<std::size_t>(draw_order_[position]);
             if (index >= shown_.size()) continue;
             const QPointF& p = shown_[index];
             const double y = (p.y() - centre_.y()) * device_scale + offset_y;
@@ -326,7 +350,7 @@ void MapView::render_points() {
     } else {
         // Threads of its own, joined before the layer is used: starting and joining them orders
         // the bands' writes for ThreadSanitizer too, which Qt's pool (synchronising inside
-        // uninstrumented Qt) did not; a few threads per frame cost microseconds against its
+        // uninstrumented Qt) did not; a few threads per slice cost microseconds against its
         // milliseconds.
         std::vector<std::thread> helpers;
         helpers.reserve(static_cast<std::size_t>(bands - 1));
@@ -336,8 +360,63 @@ void MapView::render_points() {
         blend_band(0, rows / bands);
         for (auto& helper : helpers) helper.join();
     }
+}
+
+void MapView::remember_layer_view() {
+    layer_centre_ = centre_;
+    layer_scale_ = scale_;
+    layer_widget_size_ = size();
     layer_valid_ = true;
+}
+
+void MapView::render_points() {
+    QElapsedTimer clock;
+    clock.start();
+    prepare_layer(layer_);
+    blend_points(layer_, 0, draw_order_.size());
+    remember_layer_view();
     last_render_ms_ = static_cast<double>(clock.nsecsElapsed()) / 1e6;
+}
+
+void MapView::render_slice() {
+    if (!pending_.active) return;
+    QElapsedTimer clock;
+    clock.start();
+    if (pending_.next == 0) prepare_layer(pending_.image);
+    // Slices of points until the budget is spent, so the event loop runs between them: a million
+    // points take 70-150 ms on two cores, more than a frame may stall.
+    constexpr std::size_t kSlicePoints = 50000;
+    constexpr qint64 kBudgetNs = 12'000'000;
+    while (pending_.next < draw_order_.size() && clock.nsecsElapsed() < kBudgetNs) {
+        blend_points(pending_.image, pending_.next, pending_.next + kSlicePoints);
+        pending_.next += kSlicePoints;
+    }
+    pending_.elapsed_ms += static_cast<double>(clock.nsecsElapsed()) / 1e6;
+    if (pending_.next < draw_order_.size()) {
+        render_timer_.start();
+        return;
+    }
+    layer_.swap(pending_.image);
+    remember_layer_view();
+    last_render_ms_ = pending_.elapsed_ms;
+    pending_.active = false;
+    update();
+}
+
+// The last complete layer moved and scaled from the view it was drawn for to the current one:
+// what the user sees while the new one is drawn in slices.
+void MapView::paint_previous_layer(QPainter& painter) const {
+    painter.fillRect(rect(), ink_for(palette()).background);
+    if (layer_.isNull() || layer_scale_ <= 0.0) return;
+    const double factor = scale_ / layer_scale_;
+    const QPointF old_half(layer_widget_size_.width() / 2.0, layer_widget_size_.height() / 2.0);
+    const QPointF new_half(width() / 2.0, height() / 2.0);
+    const QPointF offset = new_half - old_half * factor + (layer_centre_ - centre_) * scale_;
+    painter.save();
+    painter.translate(offset);
+    painter.scale(factor, factor);
+    painter.drawImage(QPointF(0, 0), layer_);
+    painter.restore();
 }
 
 MapView::LegendLayout MapView::legend_layout() const {
@@ -467,14 +546,20 @@ void MapView::paint_hover_card(QPainter& painter) {
 void MapView::paint_hint(QPainter& painter) const {
     painter.setPen(ink_for(palette()).faint);
     painter.drawText(QRectF(10, height() - 22, width() - 20, 18), Qt::AlignLeft | Qt::AlignVCenter,
-                     tr("%n image(s) · scroll to zoom · drag to pan · Shift+drag to select · click to open · "
-                        "double-click to fit", nullptr, static_cast<int>(shown_.size())));
+                     count_text(static_cast<qint64>(shown_.size()), tr("%1 image"), tr("%1 images")) +
+                         tr(" · scroll to zoom · drag to pan · Shift+drag to select · click to open · double-click to fit"));
 }
 
 void MapView::paintEvent(QPaintEvent*) {
-    if (!layer_valid_ || layer_.size() != size() * devicePixelRatioF()) render_points();
+    const bool layer_fits = layer_valid_ && layer_.size() == size() * devicePixelRatioF();
+    if (!layer_fits && !progressive()) render_points();
     QPainter painter(this);
-    painter.drawImage(0, 0, layer_);
+    if (layer_fits || !progressive()) {
+        painter.drawImage(0, 0, layer_);
+    } else {
+        if (!pending_.active) invalidate();
+        paint_previous_layer(painter);
+    }
     const MapInk ink = ink_for(palette());
     if (shown_.empty()) {
         painter.setPen(ink.secondary);

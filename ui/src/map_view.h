@@ -63,8 +63,13 @@ public:
     // The image a keyboard command means on the map: the one under the pointer, else the one last
     // clicked or right-clicked; -1 when none.
     qint64 current_item() const { return hovered_ >= 0 ? hovered_ : last_clicked_; }
-    // Milliseconds the last redraw of the points layer took.
+    // Milliseconds the last redraw of the points layer took (all its slices).
     double last_render_ms() const { return last_render_ms_; }
+    // Maps of at least this many points (default 250,000) are drawn in slices between events,
+    // showing the previous picture moved and scaled meanwhile; fewer are drawn in one go.
+    void set_progressive_min_points(std::size_t points);
+    // True while a sliced redraw is under way.
+    bool rendering() const { return pending_.active; }
     QSize sizeHint() const override { return {800, 600}; }
 
 Q_SIGNALS:
@@ -98,8 +103,15 @@ private:
     double legend_width_px() const;
     LegendLayout legend_layout() const;
     int legend_entry_at(QPointF position) const;
+    bool progressive() const;
     void invalidate();
+    void prepare_layer(QImage& image) const;
+    // Blends the points at draw_order_[begin, end) into `image` for the current view.
+    void blend_points(QImage& image, std::size_t begin, std::size_t end) const;
+    void remember_layer_view();
     void render_points();
+    void render_slice();
+    void paint_previous_layer(QPainter& painter) const;
     void paint_legend(QPainter& painter) const;
     void paint_hover_card(QPainter& painter);
     void paint_hint(QPainter& painter) const;
@@ -127,6 +139,18 @@ private:
 
     QImage layer_;
     bool layer_valid_ = false;
+    QPointF layer_centre_;  // the view layer_ was drawn for
+    double layer_scale_ = 0.0;
+    QSize layer_widget_size_;
+    struct PendingRender {
+        QImage image;
+        std::size_t next = 0;  // position in draw_order_
+        double elapsed_ms = 0.0;
+        bool active = false;
+    };
+    PendingRender pending_;
+    QTimer render_timer_;
+    std::size_t progressive_min_points_ = 250000;
     double last_render_ms_ = 0.0;
     mutable PointGrid grid_;
     mutable bool grid_valid_ = false;
