@@ -228,6 +228,25 @@ double summed_squared_differences(const torch::Tensor& points, const torch::Tens
     return total;
 }
 
+// Both by blocks of rows: over a million points a whole-matrix temporary would be gigabytes.
+bool all_finite(const torch::Tensor& points) {
+    for (std::int64_t begin = 0; begin < points.size(0); begin += kRowBlock) {
+        const auto block = points.narrow(0, begin, std::min(kRowBlock, points.size(0) - begin));
+        if (!torch::isfinite(block).all().item<bool>()) return false;
+    }
+    return true;
+}
+
+torch::Tensor row_squared_norms(const torch::Tensor& points) {
+    auto norms = torch::empty({points.size(0)}, points.options());
+    for (std::int64_t begin = 0; begin < points.size(0); begin += kRowBlock) {
+        const std::int64_t count = std::min(kRowBlock, points.size(0) - begin);
+        const auto block = points.narrow(0, begin, count);
+        norms.narrow(0, begin, count).copy_((block * block).sum(1));
+    }
+    return norms;
+}
+
 }  // namespace
 
 int expected_kmeans_iterations(std::int64_t points, int max_iterations) {
@@ -246,14 +265,15 @@ Expected<KMeansResult> kmeans(const FloatMatrix& matrix, const KMeansParams& par
     }
     if (matrix.cols() == 0) return make_error(ErrorCode::invalid_argument, "k-means: points have no features");
     torch::InferenceMode inference;
-    auto points = detail::to_tensor(matrix, detail::compute_device());
-    if (!torch::isfinite(points).all().item<bool>()) {
+    // Read in place on the CPU (only ever read; cosine makes its own normalised copy).
+    auto points = detail::to_tensor_view(matrix, detail::compute_device());
+    if (!all_finite(points)) {
         return make_error(ErrorCode::invalid_argument, "k-means: the features contain NaN or infinity");
     }
     if (params.metric == DistanceMetric::cosine) {
         points = torch::nn::functional::normalize(points, torch::nn::functional::NormalizeFuncOptions().dim(1));
     }
-    const auto point_norms = (points * points).sum(1);
+    const auto point_norms = row_squared_norms(points);
     const double tolerance = params.tolerance * points.var(0, /*unbiased=*/false).mean().item<double>();
     const int restarts = std::max(1, params.restarts);
 
