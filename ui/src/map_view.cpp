@@ -4,6 +4,7 @@
 #include <QContextMenuEvent>
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QLocale>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
@@ -180,7 +181,7 @@ double MapView::legend_width_px() const {
     double widest = metrics.horizontalAdvance(colouring_.title);
     for (int k = 0; k < colouring_.names.size(); ++k) {
         widest = std::max(widest, metrics.horizontalAdvance(colouring_.names[k]) + 28.0 +
-                                      metrics.horizontalAdvance(QString::number(counts_[static_cast<std::size_t>(k)])) + 12.0);
+                                      metrics.horizontalAdvance(QLocale().toString(counts_[static_cast<std::size_t>(k)])) + 12.0);
     }
     return std::min(widest + 20.0, 300.0);
 }
@@ -482,7 +483,7 @@ void MapView::paint_legend(QPainter& painter) const {
         const QRectF text(swatch.right() + 8.0, entry.top(), entry.width() - 30.0, entry.height());
         painter.drawText(text, Qt::AlignLeft | Qt::AlignVCenter, colouring_.names[static_cast<int>(k)]);
         painter.setPen(ink.faint);
-        painter.drawText(text.adjusted(0, 0, -4, 0), Qt::AlignRight | Qt::AlignVCenter, QString::number(counts_[k]));
+        painter.drawText(text.adjusted(0, 0, -4, 0), Qt::AlignRight | Qt::AlignVCenter, QLocale().toString(counts_[k]));
     }
     const int missing = colouring_.names.size() - legend.shown;
     if (missing > 0) {
