@@ -72,15 +72,32 @@ Status sync_folder(const fs::path& given) {
     return ok();
 }
 
-Expected<std::vector<std::byte>> read_whole_file(const fs::path& path) {
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
+// Opens `path` for reading (not_found when it is missing) and tells its size.
+struct OpenedFile {
+    int fd = -1;
+    std::size_t size_bytes = 0;
+};
+
+Expected<OpenedFile> open_for_reading(const fs::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         if (errno == ENOENT) return make_error(ErrorCode::not_found, path.string() + ": missing");
         return error_from_errno(errno, path, "open");
     }
     struct stat info {};
-    if (::fstat(fd.get(), &info) != 0) return error_from_errno(errno, path, "stat");
-    std::vector<std::byte> bytes(static_cast<std::size_t>(info.st_size));
+    if (::fstat(fd, &info) != 0) {
+        const int error_number = errno;
+        ::close(fd);
+        return error_from_errno(error_number, path, "stat");
+    }
+    return OpenedFile{fd, static_cast<std::size_t>(info.st_size)};
+}
+
+Expected<std::vector<std::byte>> read_whole_file(const fs::path& path) {
+    auto opened = open_for_reading(path);
+    if (!opened) return opened.error();
+    FileDescriptor fd(opened->fd);
+    std::vector<std::byte> bytes(opened->size_bytes);
     std::size_t done = 0;
     while (done < bytes.size()) {
         const ssize_t got = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
@@ -249,14 +266,10 @@ Expected<FloatMatrix> read_matrix_file(const fs::path& path) {
 }
 
 Expected<FloatMatrix> map_matrix_file(const fs::path& path) {
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-        if (errno == ENOENT) return make_error(ErrorCode::not_found, path.string() + ": missing");
-        return error_from_errno(errno, path, "open");
-    }
-    struct stat info {};
-    if (::fstat(fd.get(), &info) != 0) return error_from_errno(errno, path, "stat");
-    const auto size_bytes = static_cast<std::size_t>(info.st_size);
+    auto opened = open_for_reading(path);
+    if (!opened) return opened.error();
+    FileDescriptor fd(opened->fd);
+    const std::size_t size_bytes = opened->size_bytes;
     // Small files are not worth a mapping (and an empty one cannot be mapped).
     if (size_bytes < (std::size_t{1} << 20)) return read_matrix_file(path);
     void* address = ::mmap(nullptr, size_bytes, PROT_READ, MAP_SHARED, fd.get(), 0);
