@@ -178,7 +178,7 @@ torch::Tensor update_centres(const torch::Tensor& points, const Assignment& assi
         auto farthest = std::get<1>(assignment.distances.topk(empty.numel()));
         centres.index_put_({empty}, points.index({farthest}));
     }
-    if (metric == DistanceMetric::cosine) centres = torch::nn::functional::normalize(centres, torch::nn::functional::NormalizeFuncOptions().dim(1));
+    if (metric == DistanceMetric::cosine) centres = detail::normalized_rows(centres);
     return centres;
 }
 
@@ -271,7 +271,7 @@ Expected<KMeansResult> kmeans(const FloatMatrix& matrix, const KMeansParams& par
         return make_error(ErrorCode::invalid_argument, "k-means: the features contain NaN or infinity");
     }
     if (params.metric == DistanceMetric::cosine) {
-        points = torch::nn::functional::normalize(points, torch::nn::functional::NormalizeFuncOptions().dim(1));
+        points = detail::normalized_rows(points);
     }
     const auto point_norms = row_squared_norms(points);
     const double tolerance = params.tolerance * points.var(0, /*unbiased=*/false).mean().item<double>();

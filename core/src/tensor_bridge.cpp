@@ -9,14 +9,13 @@ torch::Device compute_device() {
     return device;
 }
 
-torch::Tensor to_tensor(const FloatMatrix& matrix, torch::Device device) {
-    auto view = torch::from_blob(const_cast<float*>(matrix.data()), {matrix.rows(), matrix.cols()}, torch::kFloat32);
-    return device.is_cpu() ? view.clone() : view.to(device);
-}
-
 torch::Tensor to_tensor_view(const FloatMatrix& matrix, torch::Device device) {
     auto view = torch::from_blob(const_cast<float*>(matrix.data()), {matrix.rows(), matrix.cols()}, torch::kFloat32);
     return device.is_cpu() ? view : view.to(device);
+}
+
+torch::Tensor to_tensor(const FloatMatrix& matrix, torch::Device device) {
+    return device.is_cpu() ? to_tensor_view(matrix).clone() : to_tensor_view(matrix, device);
 }
 
 torch::Tensor normalized_rows(const torch::Tensor& rows) {

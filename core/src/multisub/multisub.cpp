@@ -90,8 +90,7 @@ struct TrainingState {
 };
 
 torch::Tensor image_features(const TrainingState& state, const torch::Tensor& rows) {
-    return torch::nn::functional::normalize(state.pooled.index_select(0, rows).matmul(state.projection.t()),
-                                            torch::nn::functional::NormalizeFuncOptions().dim(1));
+    return detail::normalized_rows(state.pooled.index_select(0, rows).matmul(state.projection.t()));
 }
 
 std::vector<torch::Tensor> shuffled_batches(std::int64_t n, int batch_size, std::mt19937_64& random, torch::Device device) {
@@ -141,8 +140,7 @@ torch::Tensor word_weights(const TrainingState& state, const torch::Tensor& rows
 // v_i = [w_i / |w_i|, x_i / |x_i|]: both halves on the unit sphere, so the margin m = 1 means
 // the same in either and neither dominates the final k-means by scale.
 torch::Tensor joint_features(const TrainingState& state, const torch::Tensor& rows, const torch::Tensor& weights) {
-    const auto proxies = torch::nn::functional::normalize(weights.matmul(state.word_embeddings),
-                                                          torch::nn::functional::NormalizeFuncOptions().dim(1));
+    const auto proxies = detail::normalized_rows(weights.matmul(state.word_embeddings));
     return torch::cat({proxies, image_features(state, rows)}, 1);
 }
 

@@ -93,11 +93,9 @@ Expected<OpenedFile> open_for_reading(const fs::path& path) {
     return OpenedFile{fd, static_cast<std::size_t>(info.st_size)};
 }
 
-Expected<std::vector<std::byte>> read_whole_file(const fs::path& path) {
-    auto opened = open_for_reading(path);
-    if (!opened) return opened.error();
-    FileDescriptor fd(opened->fd);
-    std::vector<std::byte> bytes(opened->size_bytes);
+// Reads the `size_bytes` an open file had when it was opened (fewer when it shrank meanwhile).
+Expected<std::vector<std::byte>> read_open_file(const FileDescriptor& fd, std::size_t size_bytes, const fs::path& path) {
+    std::vector<std::byte> bytes(size_bytes);
     std::size_t done = 0;
     while (done < bytes.size()) {
         const ssize_t got = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
@@ -108,6 +106,13 @@ Expected<std::vector<std::byte>> read_whole_file(const fs::path& path) {
     }
     bytes.resize(done);
     return bytes;
+}
+
+Expected<std::vector<std::byte>> read_whole_file(const fs::path& path) {
+    auto opened = open_for_reading(path);
+    if (!opened) return opened.error();
+    FileDescriptor fd(opened->fd);
+    return read_open_file(fd, opened->size_bytes, path);
 }
 
 std::string hex32(std::uint32_t value) {
@@ -253,16 +258,21 @@ private:
     std::size_t size_bytes_;
 };
 
+// The matrix a whole matrix file's bytes hold, copied out once they pass check_matrix_bytes.
+Expected<FloatMatrix> matrix_from_bytes(std::span<const std::byte> bytes, const fs::path& path) {
+    auto header = check_matrix_bytes(bytes, path);
+    if (!header) return header.error();
+    FloatMatrix matrix(header->rows, header->cols);
+    if (matrix.size() > 0) std::memcpy(matrix.data(), bytes.data() + sizeof(MatrixHeader), matrix.size() * sizeof(float));
+    return matrix;
+}
+
 }  // namespace
 
 Expected<FloatMatrix> read_matrix_file(const fs::path& path) {
     auto bytes = read_whole_file(path);
     if (!bytes) return bytes.error();
-    auto header = check_matrix_bytes(*bytes, path);
-    if (!header) return header.error();
-    FloatMatrix matrix(header->rows, header->cols);
-    if (matrix.size() > 0) std::memcpy(matrix.data(), bytes->data() + sizeof(MatrixHeader), matrix.size() * sizeof(float));
-    return matrix;
+    return matrix_from_bytes(*bytes, path);
 }
 
 Expected<FloatMatrix> map_matrix_file(const fs::path& path) {
@@ -271,7 +281,11 @@ Expected<FloatMatrix> map_matrix_file(const fs::path& path) {
     FileDescriptor fd(opened->fd);
     const std::size_t size_bytes = opened->size_bytes;
     // Small files are not worth a mapping (and an empty one cannot be mapped).
-    if (size_bytes < (std::size_t{1} << 20)) return read_matrix_file(path);
+    if (size_bytes < (std::size_t{1} << 20)) {
+        auto bytes = read_open_file(fd, size_bytes, path);
+        if (!bytes) return bytes.error();
+        return matrix_from_bytes(*bytes, path);
+    }
     void* address = ::mmap(nullptr, size_bytes, PROT_READ, MAP_SHARED, fd.get(), 0);
     if (address == MAP_FAILED) return error_from_errno(errno, path, "mmap");
     auto mapping = std::make_shared<FileMapping>(address, size_bytes);
