@@ -63,6 +63,7 @@ nlohmann::json round_json(const IdcRoundReport& report) {
             {"after", scores_json(report.change.after)},
             {"final_loss", report.final_loss},
             {"pseudo_labelled", report.pseudo_labelled},
+            {"lent_labels", report.lent_labels},
             {"timing_ms",
              {{"selection", report.selection_ms}, {"answering", report.answering_ms}, {"training", report.training_ms},
               {"adoption", report.adoption_ms}}}};
@@ -122,13 +123,14 @@ int run_simulate(Arguments& arguments) {
     auto seed = arguments.integer_or("seed", 0);
     auto epochs = arguments.integer_or("epochs", settings.fine_tune_epochs);
     auto frozen = arguments.integer_or("frozen-blocks", 0);
+    auto lent_to = arguments.integer_or("answer-neighbours", settings.answer_neighbours);
     auto learning_rate = arguments.number_or("learning-rate", 0.0);
     auto confidence = arguments.number_or("confidence", settings.confidence_threshold);
     auto strategy = parse_strategy(arguments.text_or("strategy", "hard-rep-div"));
     auto weights = parse_weights(arguments.text_or("weights", "1,1,1"));
     auto target = parse_target(arguments.text_or("fine-tune", "automatic"));
     const bool as_json = arguments.flag("json");
-    for (const auto* parsed : {&clusters, &queries, &candidates, &rounds, &limit, &seed, &epochs, &frozen}) {
+    for (const auto* parsed : {&clusters, &queries, &candidates, &rounds, &limit, &seed, &epochs, &frozen, &lent_to}) {
         if (!*parsed) return report_failure(parsed->error());
     }
     if (!learning_rate) return report_failure(learning_rate.error());
@@ -137,12 +139,12 @@ int run_simulate(Arguments& arguments) {
     if (!weights) return report_failure(weights.error());
     if (!target) return report_failure(target.error());
     if (*rounds < 1 || *queries < *rounds || *candidates < 1 || *clusters < 2 || *limit < 0 || *seed < 0 ||
-        *epochs < 1 || *frozen < 0 || !(*learning_rate >= 0.0 && *learning_rate <= 1.0) ||
+        *epochs < 1 || *frozen < 0 || *lent_to < 0 || !(*learning_rate >= 0.0 && *learning_rate <= 1.0) ||
         !(*confidence > 0.0 && *confidence < 1.0)) {
         return report_failure(make_error(ErrorCode::invalid_argument,
                                          "--rounds, --candidates and --epochs must be positive, --queries at least "
-                                         "--rounds, --clusters at least 2, --limit, --seed and --frozen-blocks not "
-                                         "negative, --learning-rate in [0, 1], --confidence in (0, 1)"));
+                                         "--rounds, --clusters at least 2, --limit, --seed, --frozen-blocks and "
+                                         "--answer-neighbours not negative, --learning-rate in [0, 1], --confidence in (0, 1)"));
     }
     if (auto used = arguments.check_all_used(); !used) return report_failure(used.error());
     settings.clusters = static_cast<int>(*clusters);
@@ -151,6 +153,7 @@ int run_simulate(Arguments& arguments) {
     settings.seed = static_cast<std::uint64_t>(*seed);
     settings.fine_tune_epochs = static_cast<int>(*epochs);
     settings.frozen_leading_blocks = static_cast<int>(*frozen);
+    settings.answer_neighbours = static_cast<int>(*lent_to);
     settings.learning_rate = *learning_rate;
     settings.confidence_threshold = *confidence;
     settings.strategy = *strategy;

@@ -85,6 +85,7 @@ const std::map<std::string, Command>& commands() {
            {"--weights H,R,D", "value weights hard,rep,div (default 1,1,1)"},
            {"--fine-tune T", "automatic (default), network or head"}, {"--epochs N", "fine-tuning epochs, 1 or more"},
            {"--frozen-blocks N", "leading convnet blocks kept frozen (0 or more)"},
+           {"--answer-neighbours N", "nearest images each positive answer lends its cluster to (0: none)"},
            {"--learning-rate R", "0..1 (0: the default)"}, kLimit, kSeed, kJson}}},
         {"multisub",
          {run_multisub, {"json"}, "cluster by one aspect (--aspect color) with Multi-Sub on a CLIP model",

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "corral/core/answer_propagation.h"
 #include "corral/core/convnet.h"
 #include "corral/core/dataset.h"
 #include "corral/core/idc_engine.h"
@@ -175,6 +176,78 @@ TEST_CASE("a cancelled network fine-tune leaves model, clustering and project as
         CHECK(session.clustering().id == clustering.id);  // nothing adopted yet
     }
     CHECK(std::filesystem::is_empty(models, error));
+}
+
+TEST_CASE("answers lend their clusters to their nearest images in a network fine-tune", "[model][idc][session]") {
+    if (!find_fashion_mnist()) {
+        WARN("Fashion-MNIST is not installed (dataset-fashion-mnist); nothing to check");
+        return;
+    }
+    testing::TempDir folder;
+    const auto model = small_convnet(folder, 600);
+    auto settings = fashion_settings("convnet:" + model.string(), 600);
+    settings.fine_tune_epochs = 3;
+    settings.answer_neighbours = 100;  // more than a 600-image collection allows: capped
+    auto created = InteractiveSession::create(folder / "lent.corral", settings, {});
+    REQUIRE(created);
+    auto& session = **created;
+    auto plan = session.plan_round(30, {});
+    REQUIRE(plan);
+    REQUIRE(session.adopt_round(*plan));
+    auto user = SimulatedAnswerSource::create(session);
+    REQUIRE(user);
+    REQUIRE(answer_open_round(session, *user));
+    const auto features = session.features();
+    std::vector<Answer> answers;
+    for (const auto& record : *session.project().answers()) {
+        if (record.kind == AnswerKind::positive) answers.push_back(Answer::positive(record.sample, record.chosen_cluster));
+        if (record.kind == AnswerKind::negative) answers.push_back(Answer{record.sample, AnswerKind::negative, -1, record.shown_candidates});
+    }
+    std::int64_t positives = 0;
+    for (const auto& answer : answers) positives += answer.kind == AnswerKind::positive;
+    REQUIRE(positives > 0);
+    // At most half of the unanswered images are claimed.
+    const auto capped = static_cast<int>((600 - static_cast<std::int64_t>(answers.size())) / (2 * positives));
+    REQUIRE(capped < 100);
+    auto expected = propagate_answers(*features, answers, capped);
+    REQUIRE(expected);
+    REQUIRE_FALSE(expected->empty());
+
+    auto outcome = session.train({});
+    REQUIRE(outcome);
+    CHECK(outcome->lent_labels == static_cast<std::int64_t>(expected->size()));
+    CHECK(outcome->lent_neighbours == capped);
+    CHECK(outcome->lent_labels <= capped * outcome->positives);
+    CHECK(outcome->pseudo_labelled >= outcome->lent_labels);  // lent labels stay in the table
+    auto change = session.adopt_training(*outcome);
+    REQUIRE(change);
+    const auto parameters = nlohmann::json::parse(session.clustering().parameters_json);
+    CHECK(parameters.at("answer_neighbours") == capped);
+    CHECK(parameters.at("lent_labels") == outcome->lent_labels);
+
+    // The setting survives a reopen, and a negative count is refused.
+    created->reset();
+    auto reopened = InteractiveSession::open(folder / "lent.corral", {});
+    REQUIRE(reopened);
+    CHECK((*reopened)->settings().answer_neighbours == 100);
+    reopened->reset();
+    // A project written before the setting existed keeps the reference recipe (no lent labels).
+    {
+        auto project = Project::open(folder / "lent.corral");
+        REQUIRE(project);
+        auto stored = (*project)->setting("session.settings");
+        REQUIRE(stored);
+        REQUIRE(*stored);
+        auto json = nlohmann::json::parse(**stored);
+        json.erase("answer_neighbours");
+        REQUIRE((*project)->set_setting("session.settings", json.dump()));
+    }
+    auto older = InteractiveSession::open(folder / "lent.corral", {});
+    REQUIRE(older);
+    CHECK((*older)->settings().answer_neighbours == 0);
+    CHECK(SessionSettings{}.answer_neighbours == 50);
+    settings.answer_neighbours = -1;
+    CHECK_FALSE(InteractiveSession::create(folder / "refused.corral", settings, {}));
 }
 
 TEST_CASE("answers given under one clustering train another, mapped or left out", "[model][idc][session]") {

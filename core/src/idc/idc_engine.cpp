@@ -63,6 +63,7 @@ Expected<std::vector<IdcRoundReport>> run_rounds(InteractiveSession& session, An
         report.training_ms = watch.elapsed_ms();
         report.final_loss = outcome->final_loss;
         report.pseudo_labelled = outcome->pseudo_labelled;
+        report.lent_labels = outcome->lent_labels;
         watch.restart();
         auto change = session.adopt_training(*outcome);
         if (!change) return change.error();

@@ -27,6 +27,11 @@ void PseudoLabelTable::admit(const torch::Tensor& samples, const torch::Tensor& 
     labels_.index_put_({samples.index_select(0, kept)}, predicted.index_select(0, kept));
 }
 
+void PseudoLabelTable::seed(const torch::Tensor& samples, const torch::Tensor& labels) {
+    if (samples.numel() == 0) return;
+    labels_.index_put_({samples.to(torch::kCPU)}, labels.to(torch::kCPU, torch::kInt64));
+}
+
 torch::Tensor PseudoLabelTable::labels_of(const torch::Tensor& samples) const { return labels_.index_select(0, samples); }
 
 std::int64_t PseudoLabelTable::labelled() const { return (labels_ >= 0).sum().item<std::int64_t>(); }

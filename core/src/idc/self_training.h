@@ -20,6 +20,9 @@ public:
     // samples: image indices [B] (int64, CPU); probabilities: their clean-view predictions [B, C].
     // An image keeps the first label it earns.
     void admit(const torch::Tensor& samples, const torch::Tensor& probabilities, double threshold);
+    // Fixed labels from the start (answers lent to neighbours): samples int64 [B], labels int64
+    // [B] in [0, C). They are never replaced and do not count against the cap.
+    void seed(const torch::Tensor& samples, const torch::Tensor& labels);
     torch::Tensor labels_of(const torch::Tensor& samples) const;  // int64 [B], -1 = none yet
     std::int64_t labelled() const;
 

@@ -48,6 +48,7 @@ nlohmann::json to_json(const SessionSettings& settings) {
             {"learning_rate", settings.learning_rate},
             {"frozen_leading_blocks", settings.frozen_leading_blocks},
             {"confidence_threshold", settings.confidence_threshold},
+            {"answer_neighbours", settings.answer_neighbours},
             {"seed", settings.seed}};
 }
 
@@ -71,6 +72,8 @@ SessionSettings settings_from_json(const nlohmann::json& json) {
     settings.frozen_leading_blocks = json.value("frozen_leading_blocks", settings.frozen_leading_blocks);
     settings.seed = json.value("seed", settings.seed);
     settings.confidence_threshold = json.value("confidence_threshold", settings.confidence_threshold);
+    // A project created before answers were lent keeps the recipe it was created with.
+    settings.answer_neighbours = json.value("answer_neighbours", 0);
     return settings;
 }
 
@@ -86,6 +89,7 @@ Status check_settings(const SessionSettings& settings) {
         return invalid("the confidence threshold must lie strictly between 0 and 1");
     }
     if (!(settings.weights.diversity >= 0.0)) return invalid("the diversity weight must not be negative");
+    if (settings.answer_neighbours < 0) return invalid("the number of neighbours an answer is lent to must not be negative");
     return ok();
 }
 

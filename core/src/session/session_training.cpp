@@ -2,10 +2,12 @@
 // adopt_training() stores what it made (owner thread).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
 
+#include "corral/core/answer_propagation.h"
 #include "corral/core/convnet_fine_tuning.h"
 #include "corral/core/encoder.h"
 #include "corral/core/interactive_session.h"
@@ -107,6 +109,17 @@ Expected<MappedAnswers> training_answers(const Project& project, const Clusterin
     return result;
 }
 
+// On a small collection the configured count would let a few answers label most images (the
+// claims of different answers then overlap and cancel): at most half of the unanswered images are
+// claimed, counting every positive answer's neighbours apart.
+int lent_neighbour_count(const SessionSettings& settings, const std::vector<Answer>& answers, std::int64_t images) {
+    std::int64_t positives = 0;
+    for (const auto& answer : answers) positives += answer.kind == AnswerKind::positive;
+    if (positives == 0) return 0;
+    const auto unanswered = images - static_cast<std::int64_t>(answers.size());
+    return static_cast<int>(std::clamp<std::int64_t>(unanswered / (2 * positives), 0, settings.answer_neighbours));
+}
+
 std::string unique_model_folder(std::int64_t from_clustering_id) {
     const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
@@ -124,6 +137,10 @@ Status train_network(const InteractiveSession::State& state, const ActiveCluster
     params.frozen_leading_blocks = state.settings.frozen_leading_blocks;
     params.seed = state.settings.seed;
     params.confidence_threshold = state.settings.confidence_threshold;
+    outcome.lent_neighbours = lent_neighbour_count(state.settings, answers, state.dataset->size());
+    auto lent = propagate_answers(*active.features, answers, outcome.lent_neighbours);
+    if (!lent) return lent.error();
+    params.seeded_labels = std::move(*lent);
     model.model_folder_in_project = unique_model_folder(active.record.id);
     model.model_folder = state.project->folder() / model.model_folder_in_project;
     auto tuned = fine_tune_convnet(*active.model_folder, *state.dataset, answers, model.model_folder, params,
@@ -143,6 +160,7 @@ Status train_network(const InteractiveSession::State& state, const ActiveCluster
     outcome.positives = tuned->positives;
     outcome.negatives = tuned->negatives;
     outcome.pseudo_labelled = tuned->pseudo_labelled;
+    outcome.lent_labels = tuned->seeded;
     outcome.final_loss = tuned->epochs.empty() ? 0.0 : tuned->epochs.back().total;
     return ok();
 }
@@ -246,6 +264,8 @@ Expected<ClusteringChange> InteractiveSession::adopt_training(const TrainingOutc
                                      {"positives", outcome.positives},
                                      {"negatives", outcome.negatives},
                                      {"pseudo_labelled", outcome.pseudo_labelled},
+                                     {"lent_labels", outcome.lent_labels},
+                                     {"answer_neighbours", outcome.lent_neighbours},
                                      {"epochs", state_->settings.fine_tune_epochs},
                                      {"target", network ? "network" : "head"}};
         if (network) parameters["model"] = model.model_folder_in_project;

@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "corral/core/answer_propagation.h"
 #include "corral/core/convnet.h"
 #include "corral/core/dataset.h"
 #include "corral/core/expected.h"
@@ -36,6 +37,9 @@ struct ConvnetFineTuneParams {
     int frozen_leading_blocks = 0;
     FeedbackLossSwitches losses;
     std::uint64_t seed = 0;
+    // Unanswered images whose L_reg label is fixed from the first step (propagate_answers);
+    // empty = the reference recipe.
+    std::vector<SeededLabel> seeded_labels;
 };
 
 struct ConvnetFineTuneResult {
@@ -45,7 +49,8 @@ struct ConvnetFineTuneResult {
     std::vector<EpochLosses> epochs;
     std::int64_t positives = 0;
     std::int64_t negatives = 0;
-    std::int64_t pseudo_labelled = 0;  // unanswered images with a table label at the end
+    std::int64_t pseudo_labelled = 0;  // unanswered images with a table label at the end, seeded ones included
+    std::int64_t seeded = 0;           // of them, labels lent by answers to their neighbours
     std::int64_t steps = 0;
     double training_ms = 0.0;
     double encoding_ms = 0.0;

@@ -57,6 +57,7 @@ struct IdcRoundReport {
     double adoption_ms = 0.0;
     double final_loss = 0.0;
     std::int64_t pseudo_labelled = 0;    // L_reg's table at the end of the fine-tune
+    std::int64_t lent_labels = 0;        // of them, lent by answers to their nearest neighbours
 };
 
 struct AnswerTally {

@@ -56,6 +56,10 @@ struct SessionSettings {
     double learning_rate = 0.0;      // 0 = the target's default: 1e-4 for the network, 1e-3 for a head
     int frozen_leading_blocks = 0;   // network fine-tuning: ConvnetFineTuneParams::frozen_leading_blocks
     double confidence_threshold = 0.99;  // tau of L_reg's pseudo-labels
+    // Network fine-tuning: each positive answer lends its cluster to this many nearest unanswered
+    // images as fixed L_reg labels (propagate_answers; at most half the unanswered images are
+    // claimed); 0 = the reference recipe. Projects that predate the setting keep 0.
+    int answer_neighbours = 50;
     std::uint64_t seed = 0;          // selection (random strategy) and fine-tuning draws
 };
 
@@ -122,6 +126,8 @@ struct TrainingOutcome {
     std::int64_t answers_mapped = 0;     // given under another clustering, mapped to this one's clusters
     std::int64_t answers_left_out = 0;   // given under another clustering without a clear counterpart here
     std::int64_t pseudo_labelled = 0;    // unanswered images L_reg had a pseudo-label for at the end
+    std::int64_t lent_labels = 0;        // of them, labels lent by answers to their nearest neighbours
+    int lent_neighbours = 0;             // neighbours per positive answer (the setting, capped on small collections)
     double final_loss = 0.0;
     double elapsed_ms = 0.0;
     std::shared_ptr<TrainedModel> model;
