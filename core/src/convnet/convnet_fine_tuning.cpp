@@ -146,24 +146,6 @@ private:
     std::filesystem::path folder_;
 };
 
-// Answered images never enter the unlabelled batches, so a seed on one of them is inert.
-Status seed_table(detail::PseudoLabelTable& table, std::span<const SeededLabel> seeds, std::int64_t images,
-                  std::int64_t clusters) {
-    std::vector<std::int64_t> samples, labels;
-    samples.reserve(seeds.size());
-    labels.reserve(seeds.size());
-    for (const auto& seed : seeds) {
-        if (seed.sample < 0 || seed.sample >= images || seed.cluster < 0 || seed.cluster >= clusters) {
-            return make_error(ErrorCode::invalid_argument, "fine-tuning: a lent label is out of range");
-        }
-        samples.push_back(seed.sample);
-        labels.push_back(seed.cluster);
-    }
-    const auto longs = torch::TensorOptions().dtype(torch::kInt64);
-    table.seed(torch::tensor(samples, longs), torch::tensor(labels, longs));
-    return ok();
-}
-
 struct StepLosses {
     torch::Tensor total;
     EpochLosses terms;
@@ -234,7 +216,9 @@ Expected<ConvnetFineTuneResult> fine_tune_convnet(const std::filesystem::path& m
         const std::int64_t steps_per_epoch = (answered + answer_batch - 1) / answer_batch;
         detail::PseudoLabelTable table(dataset.size(), clusters,
                                        detail::new_labels_per_class(params.new_label_fraction, params.unlabeled_batch, clusters));
-        if (auto seeded = seed_table(table, params.seeded_labels, dataset.size(), clusters); !seeded) return seeded.error();
+        if (auto seeded = detail::seed_lent_labels(table, params.seeded_labels, dataset.size(), clusters); !seeded) {
+            return seeded.error();
+        }
         const auto positive_weights =
             positives > 0 ? detail::balanced_class_weights(t.positive_clusters, clusters).to(device) : torch::Tensor();
         const auto negative_masks = t.negative_masks.to(device);

@@ -186,6 +186,11 @@ Expected<ClusterPrediction> FeedbackTrainer::fit_initial(const FloatMatrix& feat
 
 Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& features, std::span<const Answer> answers,
                                                             const JobContext& job) {
+    return fine_tune(features, answers, {}, job);
+}
+
+Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& features, std::span<const Answer> answers,
+                                                            std::span<const SeededLabel> lent, const JobContext& job) {
     if (!state_) return make_error(ErrorCode::invalid_argument, "feedback: fit the initial clustering first");
     if (features.cols() != state_->dimension) {
         return make_error(ErrorCode::invalid_argument, "feedback: features differ in width from the fitted ones");
@@ -220,6 +225,7 @@ Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& f
                                      ? params_.pseudo_labels_per_class
                                      : detail::new_labels_per_class(0.2, params_.unlabeled_batch, clusters);
         detail::PseudoLabelTable table(n, clusters, cap);
+        if (auto seeded = detail::seed_lent_labels(table, lent, n, clusters); !seeded) return seeded.error();
         const auto perturbed = [&](const torch::Tensor& rows, at::Generator& draws) {
             const auto noise = torch::randn(rows.sizes(), draws, torch::kFloat32).to(device) * params_.feature_noise;
             const auto keep = (torch::rand(rows.sizes(), draws, torch::kFloat32) >= params_.feature_dropout).to(device);
@@ -233,6 +239,7 @@ Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& f
         FeedbackTrainingResult result;
         result.positives = positives;
         result.negatives = negative_samples.numel();
+        result.lent = static_cast<std::int64_t>(lent.size());
         const int epochs = std::max(0, params_.epochs);
         for (int epoch = 0; epoch < epochs; ++epoch) {
             // Positives and negatives shuffled together: one ordering over all answers.

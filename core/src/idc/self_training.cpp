@@ -36,6 +36,23 @@ torch::Tensor PseudoLabelTable::labels_of(const torch::Tensor& samples) const { 
 
 std::int64_t PseudoLabelTable::labelled() const { return (labels_ >= 0).sum().item<std::int64_t>(); }
 
+Status seed_lent_labels(PseudoLabelTable& table, std::span<const SeededLabel> lent, std::int64_t images,
+                        std::int64_t clusters) {
+    std::vector<std::int64_t> samples, labels;
+    samples.reserve(lent.size());
+    labels.reserve(lent.size());
+    for (const auto& label : lent) {
+        if (label.sample < 0 || label.sample >= images || label.cluster < 0 || label.cluster >= clusters) {
+            return make_error(ErrorCode::invalid_argument, "fine-tuning: a lent label is out of range");
+        }
+        samples.push_back(label.sample);
+        labels.push_back(label.cluster);
+    }
+    const auto longs = torch::TensorOptions().dtype(torch::kInt64);
+    table.seed(torch::tensor(samples, longs), torch::tensor(labels, longs));
+    return ok();
+}
+
 std::int64_t new_labels_per_class(double fraction, std::int64_t batch, std::int64_t clusters) {
     return static_cast<std::int64_t>(std::ceil(fraction * static_cast<double>(batch) / static_cast<double>(std::max<std::int64_t>(clusters, 1))));
 }

@@ -6,6 +6,10 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <span>
+
+#include "corral/core/answer_propagation.h"
+#include "corral/core/expected.h"
 
 namespace corral::detail {
 
@@ -31,6 +35,12 @@ private:
     std::int64_t clusters_;
     std::int64_t cap_;
 };
+
+// Seeds `table` (for `images` samples and `clusters` clusters) with lent labels; invalid_argument
+// for one out of range. Answered images never enter the unlabelled batches, so a seed on one of
+// them is inert.
+Status seed_lent_labels(PseudoLabelTable& table, std::span<const SeededLabel> lent, std::int64_t images,
+                        std::int64_t clusters);
 
 // The reference's cap: ceil(fraction * batch / clusters).
 std::int64_t new_labels_per_class(double fraction, std::int64_t batch, std::int64_t clusters);

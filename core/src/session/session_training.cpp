@@ -177,12 +177,16 @@ Status train_head(const InteractiveSession::State& state, const ActiveClustering
         auto fit = trainer.fit_initial(*active.features, active.record.assignment, job.stage(0.0, 0.2));
         if (!fit) return fit.error();
     }
-    auto result = trainer.fine_tune(*active.features, answers, job.stage(active.head ? 0.0 : 0.2, 1.0));
+    outcome.lent_neighbours = lent_neighbour_count(state.settings, answers, state.dataset->size());
+    auto lent = propagate_answers(*active.features, answers, outcome.lent_neighbours);
+    if (!lent) return lent.error();
+    auto result = trainer.fine_tune(*active.features, answers, *lent, job.stage(active.head ? 0.0 : 0.2, 1.0));
     if (!result) return result.error();
     outcome.assignment = std::move(result->prediction.assignment);
     outcome.positives = result->positives;
     outcome.negatives = result->negatives;
     outcome.pseudo_labelled = result->pseudo_labelled;
+    outcome.lent_labels = result->lent;
     outcome.final_loss = result->epochs.empty() ? 0.0 : result->epochs.back().total;
     model.head = std::move(trainer);
     return ok();

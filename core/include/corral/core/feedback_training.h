@@ -16,6 +16,7 @@
 #include <span>
 #include <vector>
 
+#include "corral/core/answer_propagation.h"
 #include "corral/core/expected.h"
 #include "corral/core/job.h"
 #include "corral/core/matrix.h"
@@ -83,7 +84,8 @@ struct FeedbackTrainingResult {
     std::vector<EpochLosses> epochs;
     std::int64_t positives = 0;
     std::int64_t negatives = 0;
-    std::int64_t pseudo_labelled = 0;  // unanswered samples with a table label at the end
+    std::int64_t pseudo_labelled = 0;  // unanswered samples with a table label at the end, lent ones included
+    std::int64_t lent = 0;             // of them, labels lent by answers
     double elapsed_ms = 0.0;
 };
 
@@ -107,6 +109,10 @@ public:
     // Fine-tunes the head with the answers (skips are ignored). Needs fit_initial first.
     Expected<FeedbackTrainingResult> fine_tune(const FloatMatrix& features, std::span<const Answer> answers,
                                                const JobContext& job = {});
+    // The same, with labels lent by the answers to unanswered samples (propagate_answers): they
+    // are L_reg's labels for those samples from the first step and are never replaced.
+    Expected<FeedbackTrainingResult> fine_tune(const FloatMatrix& features, std::span<const Answer> answers,
+                                               std::span<const SeededLabel> lent, const JobContext& job = {});
     Expected<ClusterPrediction> predict(const FloatMatrix& features) const;
 
     // The fitted (or fine-tuned) head's weights as bytes, for a project checkpoint;

@@ -56,8 +56,8 @@ struct SessionSettings {
     double learning_rate = 0.0;      // 0 = the target's default: 1e-4 for the network, 1e-3 for a head
     int frozen_leading_blocks = 0;   // network fine-tuning: ConvnetFineTuneParams::frozen_leading_blocks
     double confidence_threshold = 0.99;  // tau of L_reg's pseudo-labels
-    // Network fine-tuning: each positive answer lends its cluster to this many nearest unanswered
-    // images as fixed L_reg labels (propagate_answers; at most half the unanswered images are
+    // Each positive answer lends its cluster to this many nearest unanswered images as fixed
+    // L_reg labels, in a network fine-tune and a head's alike (propagate_answers; at most half the unanswered images are
     // claimed); 0 = the reference recipe. Projects that predate the setting keep 0.
     int answer_neighbours = 50;
     std::uint64_t seed = 0;          // selection (random strategy) and fine-tuning draws
