@@ -106,7 +106,7 @@ TEST_CASE("lent labels are the brute-force nearest neighbours of each answer", "
             if (!fresh && it->second != a.cluster) it->second = -1;
         }
     }
-    std::vector<SeededLabel> oracle;
+    std::vector<LentLabel> oracle;
     for (const auto& [sample, cluster] : expected) if (cluster >= 0) oracle.push_back({sample, cluster});
     REQUIRE(lent->size() == oracle.size());
     for (std::size_t i = 0; i < oracle.size(); ++i) {

@@ -303,6 +303,23 @@ TEST_CASE("answers given under one clustering train another, mapped or left out"
     auto refused = session.train({});
     REQUIRE_FALSE(refused);
     CHECK(refused.error().message.find("no clear counterpart") != std::string::npos);
+
+    // D: a clustering fine-tuned from A keeps A's numbering (the head's output k stays cluster k),
+    // however many images the fine-tune moved: nothing is mapped by overlap, nothing left out.
+    ClusteringRecord tuned;
+    tuned.name = "tuned from A";
+    tuned.method = "idc";
+    tuned.parameters_json = nlohmann::json{{"from_clustering", a.id}}.dump();
+    tuned.cluster_count = a.cluster_count;
+    for (std::size_t i = 0; i < a.assignment.size(); ++i) tuned.assignment.push_back(static_cast<int>(i % a.cluster_count));
+    auto tuned_id = session.add_clustering(tuned);
+    REQUIRE(tuned_id);
+    REQUIRE(session.switch_clustering(*tuned_id, {}));
+    auto kept = session.train({});
+    REQUIRE(kept);
+    CHECK(kept->answers_used == 12);
+    CHECK(kept->answers_mapped == 0);
+    CHECK(kept->answers_left_out == 0);
 }
 
 TEST_CASE("a round after another keeps away from the samples already answered", "[unit][idc][session]") {

@@ -216,7 +216,7 @@ Expected<ConvnetFineTuneResult> fine_tune_convnet(const std::filesystem::path& m
         const std::int64_t steps_per_epoch = (answered + answer_batch - 1) / answer_batch;
         detail::PseudoLabelTable table(dataset.size(), clusters,
                                        detail::new_labels_per_class(params.new_label_fraction, params.unlabeled_batch, clusters));
-        if (auto seeded = detail::seed_lent_labels(table, params.seeded_labels, dataset.size(), clusters); !seeded) {
+        if (auto seeded = detail::seed_lent_labels(table, params.lent_labels, dataset.size(), clusters); !seeded) {
             return seeded.error();
         }
         const auto positive_weights =
@@ -309,7 +309,7 @@ Expected<ConvnetFineTuneResult> fine_tune_convnet(const std::filesystem::path& m
         }
         result.training_ms = training_watch.elapsed_ms();
         result.pseudo_labelled = table.labelled();
-        result.seeded = static_cast<std::int64_t>(params.seeded_labels.size());
+        result.lent = static_cast<std::int64_t>(params.lent_labels.size());
 
         Stopwatch encoding_watch;
         bool cancelled = false;

@@ -11,7 +11,7 @@
 
 namespace corral {
 
-Expected<std::vector<SeededLabel>> propagate_answers(const FloatMatrix& features, std::span<const Answer> answers,
+Expected<std::vector<LentLabel>> propagate_answers(const FloatMatrix& features, std::span<const Answer> answers,
                                                      int neighbours) {
     if (neighbours < 0) return make_error(ErrorCode::invalid_argument, "the number of neighbours must not be negative");
     const auto images = features.rows();
@@ -29,8 +29,8 @@ Expected<std::vector<SeededLabel>> propagate_answers(const FloatMatrix& features
             source_clusters.push_back(answer.cluster);
         }
     }
-    std::vector<SeededLabel> seeded;
-    if (neighbours == 0 || sources.empty() || images == 0) return seeded;
+    std::vector<LentLabel> lent;
+    if (neighbours == 0 || sources.empty() || images == 0) return lent;
 
     torch::NoGradGuard no_grad;
     const auto all = detail::to_tensor_view(features);
@@ -57,9 +57,9 @@ Expected<std::vector<SeededLabel>> propagate_answers(const FloatMatrix& features
         }
     }
     for (const auto& [sample, cluster] : claims) {
-        if (cluster >= 0) seeded.push_back({sample, cluster});
+        if (cluster >= 0) lent.push_back({sample, cluster});
     }
-    return seeded;
+    return lent;
 }
 
 }  // namespace corral

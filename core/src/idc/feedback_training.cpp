@@ -190,7 +190,7 @@ Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& f
 }
 
 Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& features, std::span<const Answer> answers,
-                                                            std::span<const SeededLabel> lent, const JobContext& job) {
+                                                            std::span<const LentLabel> lent, const JobContext& job) {
     if (!state_) return make_error(ErrorCode::invalid_argument, "feedback: fit the initial clustering first");
     if (features.cols() != state_->dimension) {
         return make_error(ErrorCode::invalid_argument, "feedback: features differ in width from the fitted ones");

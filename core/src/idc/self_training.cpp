@@ -36,7 +36,7 @@ torch::Tensor PseudoLabelTable::labels_of(const torch::Tensor& samples) const { 
 
 std::int64_t PseudoLabelTable::labelled() const { return (labels_ >= 0).sum().item<std::int64_t>(); }
 
-Status seed_lent_labels(PseudoLabelTable& table, std::span<const SeededLabel> lent, std::int64_t images,
+Status seed_lent_labels(PseudoLabelTable& table, std::span<const LentLabel> lent, std::int64_t images,
                         std::int64_t clusters) {
     std::vector<std::int64_t> samples, labels;
     samples.reserve(lent.size());

@@ -39,7 +39,7 @@ private:
 // Seeds `table` (for `images` samples and `clusters` clusters) with lent labels; invalid_argument
 // for one out of range. Answered images never enter the unlabelled batches, so a seed on one of
 // them is inert.
-Status seed_lent_labels(PseudoLabelTable& table, std::span<const SeededLabel> lent, std::int64_t images,
+Status seed_lent_labels(PseudoLabelTable& table, std::span<const LentLabel> lent, std::int64_t images,
                         std::int64_t clusters);
 
 // The reference's cap: ceil(fraction * batch / clusters).

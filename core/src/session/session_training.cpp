@@ -41,6 +41,35 @@ std::vector<int> cluster_counterparts(const std::vector<int>& from, const std::v
     return counterpart;
 }
 
+// A fine-tune keeps cluster identities (the head's output k is cluster k before and after), so
+// clusterings derived from one another by fine-tunes share one numbering: the first clustering of
+// that chain that was not fine-tuned. Mapping an answer by overlap between two of them would drop
+// answers exactly when the answers moved many images.
+Expected<std::int64_t> numbering_root(const Project& project, const ClusteringRecord& record) {
+    std::set<std::int64_t> seen{record.id};
+    std::int64_t root = record.id;
+    std::string method = record.method;
+    std::string parameters_json = record.parameters_json;
+    while (method == "idc") {
+        const auto parameters = nlohmann::json::parse(parameters_json, nullptr, false);
+        if (!parameters.is_object() || !parameters.contains("from_clustering") ||
+            !parameters["from_clustering"].is_number_integer()) {
+            break;
+        }
+        const auto parent = parameters["from_clustering"].get<std::int64_t>();
+        if (!seen.insert(parent).second) break;
+        auto found = project.clustering(parent);
+        if (!found) {
+            if (found.error().code == ErrorCode::not_found) break;
+            return found.error();
+        }
+        root = parent;
+        method = found->method;
+        parameters_json = found->parameters_json;
+    }
+    return root;
+}
+
 struct MappedAnswers {
     std::vector<Answer> answers;
     std::int64_t mapped = 0;
@@ -58,11 +87,29 @@ Expected<MappedAnswers> training_answers(const Project& project, const Clusterin
         if (record.kind == AnswerKind::skip) continue;
         newest[record.sample] = &record;  // answers come oldest first
     }
+    auto target_root = numbering_root(project, target);
+    if (!target_root) return target_root.error();
+    std::map<std::int64_t, bool> shares_numbering;  // per source clustering
+    const auto same_numbering = [&](const AnswerRecord& record) -> Expected<bool> {
+        if (!record.clustering_id || *record.clustering_id == target.id) return true;
+        auto found = shares_numbering.find(*record.clustering_id);
+        if (found != shares_numbering.end()) return found->second;
+        bool same = false;
+        if (auto source = project.clustering(*record.clustering_id)) {
+            auto root = numbering_root(project, *source);
+            if (!root) return root.error();
+            same = *root == *target_root && source->cluster_count == target.cluster_count;
+        } else if (source.error().code != ErrorCode::not_found) {
+            return source.error();
+        }
+        shares_numbering.emplace(*record.clustering_id, same);
+        return same;
+    };
     std::map<std::int64_t, std::vector<int>> counterparts;  // per source clustering
     const auto map_cluster = [&](const AnswerRecord& record, int cluster) -> Expected<int> {
-        if (!record.clustering_id || *record.clustering_id == target.id) {
-            return cluster >= 0 && cluster < target.cluster_count ? cluster : -1;
-        }
+        auto same = same_numbering(record);
+        if (!same) return same.error();
+        if (*same) return cluster >= 0 && cluster < target.cluster_count ? cluster : -1;
         auto found = counterparts.find(*record.clustering_id);
         if (found == counterparts.end()) {
             auto source = project.clustering(*record.clustering_id);
@@ -81,7 +128,9 @@ Expected<MappedAnswers> training_answers(const Project& project, const Clusterin
     };
     MappedAnswers result;
     for (const auto& [sample, record] : newest) {
-        const bool foreign = record->clustering_id && *record->clustering_id != target.id;
+        auto same = same_numbering(*record);
+        if (!same) return same.error();
+        const bool foreign = !*same;
         if (record->kind == AnswerKind::negative) {
             Answer negative{sample, AnswerKind::negative, -1, {}};
             for (const int shown : record->shown_candidates) {
@@ -140,7 +189,7 @@ Status train_network(const InteractiveSession::State& state, const ActiveCluster
     outcome.lent_neighbours = lent_neighbour_count(state.settings, answers, state.dataset->size());
     auto lent = propagate_answers(*active.features, answers, outcome.lent_neighbours);
     if (!lent) return lent.error();
-    params.seeded_labels = std::move(*lent);
+    params.lent_labels = std::move(*lent);
     model.model_folder_in_project = unique_model_folder(active.record.id);
     model.model_folder = state.project->folder() / model.model_folder_in_project;
     auto tuned = fine_tune_convnet(*active.model_folder, *state.dataset, answers, model.model_folder, params,
@@ -160,7 +209,7 @@ Status train_network(const InteractiveSession::State& state, const ActiveCluster
     outcome.positives = tuned->positives;
     outcome.negatives = tuned->negatives;
     outcome.pseudo_labelled = tuned->pseudo_labelled;
-    outcome.lent_labels = tuned->seeded;
+    outcome.lent_labels = tuned->lent;
     outcome.final_loss = tuned->epochs.empty() ? 0.0 : tuned->epochs.back().total;
     return ok();
 }

@@ -13,7 +13,7 @@
 
 namespace corral {
 
-struct SeededLabel {
+struct LentLabel {
     std::int64_t sample = 0;
     int cluster = 0;
 };
@@ -22,7 +22,7 @@ struct SeededLabel {
 // rows unit length) that no answer (positive or negative) is about. An image claimed by answers
 // of different clusters is left out; skip and negative answers lend nothing. Sorted by sample.
 // invalid_argument for an answered sample outside the features or a negative `neighbours`.
-Expected<std::vector<SeededLabel>> propagate_answers(const FloatMatrix& features, std::span<const Answer> answers,
+Expected<std::vector<LentLabel>> propagate_answers(const FloatMatrix& features, std::span<const Answer> answers,
                                                      int neighbours);
 
 }  // namespace corral

@@ -39,7 +39,7 @@ struct ConvnetFineTuneParams {
     std::uint64_t seed = 0;
     // Unanswered images whose L_reg label is fixed from the first step (propagate_answers);
     // empty = the reference recipe.
-    std::vector<SeededLabel> seeded_labels;
+    std::vector<LentLabel> lent_labels;
 };
 
 struct ConvnetFineTuneResult {
@@ -49,8 +49,8 @@ struct ConvnetFineTuneResult {
     std::vector<EpochLosses> epochs;
     std::int64_t positives = 0;
     std::int64_t negatives = 0;
-    std::int64_t pseudo_labelled = 0;  // unanswered images with a table label at the end, seeded ones included
-    std::int64_t seeded = 0;           // of them, labels lent by answers to their neighbours
+    std::int64_t pseudo_labelled = 0;  // unanswered images with a table label at the end, lent ones included
+    std::int64_t lent = 0;             // of them, labels lent by answers to their neighbours
     std::int64_t steps = 0;
     double training_ms = 0.0;
     double encoding_ms = 0.0;

@@ -112,7 +112,7 @@ public:
     // The same, with labels lent by the answers to unanswered samples (propagate_answers): they
     // are L_reg's labels for those samples from the first step and are never replaced.
     Expected<FeedbackTrainingResult> fine_tune(const FloatMatrix& features, std::span<const Answer> answers,
-                                               std::span<const SeededLabel> lent, const JobContext& job = {});
+                                               std::span<const LentLabel> lent, const JobContext& job = {});
     Expected<ClusterPrediction> predict(const FloatMatrix& features) const;
 
     // The fitted (or fine-tuned) head's weights as bytes, for a project checkpoint;
