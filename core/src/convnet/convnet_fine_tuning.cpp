@@ -309,7 +309,6 @@ Expected<ConvnetFineTuneResult> fine_tune_convnet(const std::filesystem::path& m
         }
         result.training_ms = training_watch.elapsed_ms();
         result.pseudo_labelled = table.labelled();
-        result.lent = static_cast<std::int64_t>(params.lent_labels.size());
 
         Stopwatch encoding_watch;
         bool cancelled = false;

@@ -239,7 +239,6 @@ Expected<FeedbackTrainingResult> FeedbackTrainer::fine_tune(const FloatMatrix& f
         FeedbackTrainingResult result;
         result.positives = positives;
         result.negatives = negative_samples.numel();
-        result.lent = static_cast<std::int64_t>(lent.size());
         const int epochs = std::max(0, params_.epochs);
         for (int epoch = 0; epoch < epochs; ++epoch) {
             // Positives and negatives shuffled together: one ordering over all answers.

@@ -178,18 +178,15 @@ std::string unique_model_folder(std::int64_t from_clustering_id) {
 }
 
 Status train_network(const InteractiveSession::State& state, const ActiveClustering& active,
-                     const std::vector<Answer>& answers, TrainingOutcome& outcome, TrainedModel& model,
-                     const JobContext& job) {
+                     const std::vector<Answer>& answers, std::vector<LentLabel> lent, TrainingOutcome& outcome,
+                     TrainedModel& model, const JobContext& job) {
     ConvnetFineTuneParams params;
     params.epochs = state.settings.fine_tune_epochs;
     if (state.settings.learning_rate > 0.0) params.learning_rate = state.settings.learning_rate;
     params.frozen_leading_blocks = state.settings.frozen_leading_blocks;
     params.seed = state.settings.seed;
     params.confidence_threshold = state.settings.confidence_threshold;
-    outcome.lent_neighbours = lent_neighbour_count(state.settings, answers, state.dataset->size());
-    auto lent = propagate_answers(*active.features, answers, outcome.lent_neighbours);
-    if (!lent) return lent.error();
-    params.lent_labels = std::move(*lent);
+    params.lent_labels = std::move(lent);
     model.model_folder_in_project = unique_model_folder(active.record.id);
     model.model_folder = state.project->folder() / model.model_folder_in_project;
     auto tuned = fine_tune_convnet(*active.model_folder, *state.dataset, answers, model.model_folder, params,
@@ -209,14 +206,13 @@ Status train_network(const InteractiveSession::State& state, const ActiveCluster
     outcome.positives = tuned->positives;
     outcome.negatives = tuned->negatives;
     outcome.pseudo_labelled = tuned->pseudo_labelled;
-    outcome.lent_labels = tuned->lent;
     outcome.final_loss = tuned->epochs.empty() ? 0.0 : tuned->epochs.back().total;
     return ok();
 }
 
 Status train_head(const InteractiveSession::State& state, const ActiveClustering& active,
-                  const std::vector<Answer>& answers, TrainingOutcome& outcome, TrainedModel& model,
-                  const JobContext& job) {
+                  const std::vector<Answer>& answers, const std::vector<LentLabel>& lent, TrainingOutcome& outcome,
+                  TrainedModel& model, const JobContext& job) {
     const auto params = session_detail::trainer_params(state.settings, active.record.cluster_count);
     FeedbackTrainer trainer(params);
     if (active.head) {
@@ -226,16 +222,12 @@ Status train_head(const InteractiveSession::State& state, const ActiveClustering
         auto fit = trainer.fit_initial(*active.features, active.record.assignment, job.stage(0.0, 0.2));
         if (!fit) return fit.error();
     }
-    outcome.lent_neighbours = lent_neighbour_count(state.settings, answers, state.dataset->size());
-    auto lent = propagate_answers(*active.features, answers, outcome.lent_neighbours);
-    if (!lent) return lent.error();
-    auto result = trainer.fine_tune(*active.features, answers, *lent, job.stage(active.head ? 0.0 : 0.2, 1.0));
+    auto result = trainer.fine_tune(*active.features, answers, lent, job.stage(active.head ? 0.0 : 0.2, 1.0));
     if (!result) return result.error();
     outcome.assignment = std::move(result->prediction.assignment);
     outcome.positives = result->positives;
     outcome.negatives = result->negatives;
     outcome.pseudo_labelled = result->pseudo_labelled;
-    outcome.lent_labels = result->lent;
     outcome.final_loss = result->epochs.empty() ? 0.0 : result->epochs.back().total;
     model.head = std::move(trainer);
     return ok();
@@ -267,10 +259,15 @@ Expected<TrainingOutcome> InteractiveSession::train(const JobContext& job) const
         outcome.answers_used = static_cast<std::int64_t>(mapped->answers.size());
         outcome.answers_mapped = mapped->mapped;
         outcome.answers_left_out = mapped->left_out;
+        outcome.lent_neighbours = lent_neighbour_count(state_->settings, mapped->answers, state_->dataset->size());
+        auto lent = propagate_answers(*active->features, mapped->answers, outcome.lent_neighbours);
+        if (!lent) return lent.error();
+        outcome.lent_labels = static_cast<std::int64_t>(lent->size());
         outcome.model = std::make_shared<TrainedModel>();
-        const auto trained = outcome.target == FineTuneTarget::network
-                                 ? train_network(*state_, *active, mapped->answers, outcome, *outcome.model, job)
-                                 : train_head(*state_, *active, mapped->answers, outcome, *outcome.model, job);
+        const auto trained =
+            outcome.target == FineTuneTarget::network
+                ? train_network(*state_, *active, mapped->answers, std::move(*lent), outcome, *outcome.model, job)
+                : train_head(*state_, *active, mapped->answers, *lent, outcome, *outcome.model, job);
         if (!trained) return trained.error();
         outcome.elapsed_ms = clock.elapsed_ms();
         job.report(1.0, "fine-tuned");

@@ -50,7 +50,6 @@ struct ConvnetFineTuneResult {
     std::int64_t positives = 0;
     std::int64_t negatives = 0;
     std::int64_t pseudo_labelled = 0;  // unanswered images with a table label at the end, lent ones included
-    std::int64_t lent = 0;             // of them, labels lent by answers to their neighbours
     std::int64_t steps = 0;
     double training_ms = 0.0;
     double encoding_ms = 0.0;

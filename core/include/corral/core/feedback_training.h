@@ -85,7 +85,6 @@ struct FeedbackTrainingResult {
     std::int64_t positives = 0;
     std::int64_t negatives = 0;
     std::int64_t pseudo_labelled = 0;  // unanswered samples with a table label at the end, lent ones included
-    std::int64_t lent = 0;             // of them, labels lent by answers
     double elapsed_ms = 0.0;
 };
 
