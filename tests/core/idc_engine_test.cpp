@@ -56,6 +56,16 @@ std::filesystem::path small_convnet(const testing::TempDir& folder, std::int64_t
     return training.output_folder;
 }
 
+// Plans a round of `questions`, and the simulated user answers every one of them.
+void answer_one_round(InteractiveSession& session, int questions) {
+    auto plan = session.plan_round(questions, {});
+    REQUIRE(plan);
+    REQUIRE(session.adopt_round(*plan));
+    auto user = SimulatedAnswerSource::create(session);
+    REQUIRE(user);
+    REQUIRE(answer_open_round(session, *user));
+}
+
 double accuracy_of(const InteractiveSession& session) {
     return clustering_accuracy(session.dataset()->labels(), session.clustering().assignment);
 }
@@ -136,12 +146,7 @@ TEST_CASE("a cancelled network fine-tune leaves model, clustering and project as
     auto created = InteractiveSession::create(project_folder, fashion_settings("convnet:" + model.string(), 600), {});
     REQUIRE(created);
     auto& session = **created;
-    auto plan = session.plan_round(40, {});
-    REQUIRE(plan);
-    REQUIRE(session.adopt_round(*plan));
-    auto user = SimulatedAnswerSource::create(session);
-    REQUIRE(user);
-    REQUIRE(answer_open_round(session, *user));
+    answer_one_round(session, 40);
     REQUIRE(session.next_step() == SessionStep::train);
     const auto clustering = session.clustering();
     const auto features = session.features();
@@ -191,12 +196,7 @@ TEST_CASE("answers lend their clusters to their nearest images in a network fine
     auto created = InteractiveSession::create(folder / "lent.corral", settings, {});
     REQUIRE(created);
     auto& session = **created;
-    auto plan = session.plan_round(30, {});
-    REQUIRE(plan);
-    REQUIRE(session.adopt_round(*plan));
-    auto user = SimulatedAnswerSource::create(session);
-    REQUIRE(user);
-    REQUIRE(answer_open_round(session, *user));
+    answer_one_round(session, 30);
     const auto features = session.features();
     std::vector<Answer> answers;
     for (const auto& record : *session.project().answers()) {
@@ -261,12 +261,7 @@ TEST_CASE("answers given under one clustering train another, mapped or left out"
     auto created = InteractiveSession::create(folder / "mapped.corral", settings, {});
     REQUIRE(created);
     auto& session = **created;
-    auto plan = session.plan_round(12, {});
-    REQUIRE(plan);
-    REQUIRE(session.adopt_round(*plan));
-    auto user = SimulatedAnswerSource::create(session);
-    REQUIRE(user);
-    REQUIRE(answer_open_round(session, *user));
+    answer_one_round(session, 12);
     const ClusteringRecord a = session.clustering();  // a copy: switching and adopting replace the active record
 
     // B: A's clusters merged in pairs (5 clusters): every answer has a counterpart.
